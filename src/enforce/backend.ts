@@ -33,7 +33,7 @@ export interface FirewallBackend {
   /** Scanners the kernel banned by itself on their first packet (User-Agent / injection rules). */
   listScanners(): Promise<Map<Target, KernelEntry>>;
   /** Removes everything sipwarden created; leaves the rest of the ruleset as it was. */
-  remove_all(): Promise<void>;
+  teardown(): Promise<void>;
 }
 
 /** The longest timeout the kernel accepts (ipset caps at 2147483 s); longer bans are refreshed. */
