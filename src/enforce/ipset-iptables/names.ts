@@ -1,0 +1,20 @@
+// Kernel object names of the iptables backend. ipset names are at most 31 characters.
+import type { Family } from '../../core/types.ts';
+import type { SetName } from '../backend.ts';
+
+export const IPSET = {
+  allow: (f: Family) => `sipwarden-allow${f}`,
+  ban: (f: Family) => `sipwarden-ban${f}`,
+  scan: (f: Family) => `sipwarden-scan${f}`,
+  range: (name: string) => `sipwarden-r-${name}4`,
+  feed: (name: string, f: Family) => `sipwarden-f-${name}${f}`,
+  /** list:set of every set whose members are dropped on all protocols. */
+  block: 'sipwarden-block',
+  /** list:set of sets dropped on UDP only. */
+  blockUdp: 'sipwarden-block-udp',
+  tmp: (name: string) => `sipwarden-t-${name.slice('sipwarden-'.length)}`.slice(0, 31),
+};
+
+export function setFor(set: SetName, family: Family): string {
+  return set === 'ban' ? IPSET.ban(family) : IPSET.feed(set.slice('feed:'.length), family);
+}

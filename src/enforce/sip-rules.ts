@@ -1,0 +1,136 @@
+// The SIP policy as iptables rules for the mangle table: scanner User-Agents, SQL-injection probes
+// and the REGISTER domain allowlist. Both backends use it: the iptables backend drops and bans
+// in-kernel (ipset SET target); the nftables backend only marks, and its own nft chain drops and
+// bans, because nft has no string match.
+//
+// Cost: a string rule scans the whole packet (~300 ns each, reference/perf-anchors.md), so the
+// rules see only the first `inspectPackets` packets of each flow (connbytes). A scanner is caught
+// on its first packet and banned in the kernel, so its later packets die in the raw table anyway.
+import type { Family } from '../core/types.ts';
+import type { Policy, UserAgentEntry } from './policy.ts';
+
+export const CHAIN = {
+  raw: 'sipwarden-raw',
+  rawDrop: 'sipwarden-drop',
+  sip: 'sipwarden-sip',
+  sipIn: 'sipwarden-sip-in',
+  register: 'sipwarden-reg',
+  scanner: 'sipwarden-scanner',
+  foreign: 'sipwarden-foreign',
+  uaOdd: 'sipwarden-ua-odd',
+  ua: (i: number) => `sipwarden-ua-${i}`,
+} as const;
+
+export type SipRuleMode =
+  | { kind: 'drop'; allowSet: string; scanSet: string } // iptables backend
+  | { kind: 'mark'; scannerMark: number; foreignMark: number }; // nftables backend
+
+function hex(text: string): string {
+  return `"|${Buffer.from(text, 'latin1').toString('hex')}|"`;
+}
+
+function str(text: string, extra = ''): string {
+  return `-m string --algo bm --icase${extra} --hex-string ${hex(text)}`;
+}
+
+/** Ways a header colon can be written that no ordinary phone uses but RFC 3261 allows. */
+const ODD_UA_SPACING = [
+  'user-agent:  ', 'user-agent: \t', 'user-agent:\t ', 'user-agent:\t\t',
+  'user-agent :', 'user-agent\t:', 'user-agent:\r\n ', 'user-agent:\r\n\t', 'user-agent:\n ', 'user-agent:\n\t',
+];
+const UA_SEPARATORS = ['user-agent:', 'user-agent: ', 'user-agent:\t'];
+
+/** First 8 bytes of the transport payload are "REGISTER", per family and protocol (u32 offsets). */
+const REGISTER_U32: Record<Family, Record<'udp' | 'tcp', string>> = {
+  4: {
+    udp: '0>>22&0x3C@8=0x52454749&&0>>22&0x3C@12=0x53544552',
+    tcp: '0>>22&0x3C@12>>26&0x3C@0=0x52454749&&0>>22&0x3C@12>>26&0x3C@4=0x53544552',
+  },
+  6: {
+    udp: '48=0x52454749&&52=0x53544552',
+    tcp: '52>>26&0x3C@40=0x52454749&&52>>26&0x3C@44=0x53544552',
+  },
+};
+
+function portSpecs(policy: Policy): string[] {
+  const specs = policy.ports.map((p) => (p.from === p.to ? `${p.from}` : `${p.from}:${p.to}`));
+  const out: string[] = [];
+  for (let i = 0; i < specs.length; i += 15) out.push(specs.slice(i, i + 15).join(',')); // multiport takes 15
+  return out;
+}
+
+function uaStageA(e: UserAgentEntry): string[] {
+  return e.match === 'exact' ? [`${e.text}\r`, `${e.text}\n`] : [e.text];
+}
+
+function uaStageB(e: UserAgentEntry): string[] {
+  if (e.match === 'substring') return UA_SEPARATORS.map((s) => s + e.text);
+  return UA_SEPARATORS.flatMap((s) => [`${s}${e.text}\r`, `${s}${e.text}\n`]);
+}
+
+export interface RenderedSipRules {
+  /** Chain declarations (`:name - [0:0]`) for the mangle table. */
+  chains: string[];
+  /** Rules (`-A ...`) for the mangle table, the jump from PREROUTING excluded. */
+  rules: string[];
+}
+
+export function renderSipRules(policy: Policy, family: Family, mode: SipRuleMode): RenderedSipRules {
+  const chains: string[] = [CHAIN.sip, CHAIN.sipIn, CHAIN.scanner, CHAIN.uaOdd];
+  const rules: string[] = [];
+  const A = (chain: string, rule: string) => rules.push(`-A ${chain} ${rule}`);
+
+  for (const ports of portSpecs(policy)) {
+    for (const proto of ['udp', 'tcp']) A(CHAIN.sip, `-p ${proto} -m multiport --dports ${ports} -j ${CHAIN.sipIn}`);
+  }
+
+  // Scanner hit: ban in the kernel and drop (iptables), or mark for the nft chain.
+  if (mode.kind === 'drop') {
+    if (policy.scannerBanTime > 0) {
+      A(CHAIN.scanner, `-j SET --add-set ${mode.scanSet} src --exist --timeout ${policy.scannerBanTime}`);
+    }
+    A(CHAIN.scanner, '-j DROP');
+  } else {
+    A(CHAIN.scanner, `-j MARK --set-xmark 0x${mode.scannerMark.toString(16)}/0x${mode.scannerMark.toString(16)}`);
+    A(CHAIN.scanner, '-j ACCEPT');
+  }
+
+  if (policy.registerDomains.length > 0) {
+    chains.push(CHAIN.register, CHAIN.foreign);
+    for (const proto of ['udp', 'tcp'] as const) {
+      A(CHAIN.sipIn, `-p ${proto} -m u32 --u32 "${REGISTER_U32[family][proto]}" -j ${CHAIN.register}`);
+    }
+    if (mode.kind === 'drop') A(CHAIN.register, `-m set --match-set ${mode.allowSet} src -j RETURN`);
+    for (const d of policy.registerDomains) {
+      // The Request-URI of a REGISTER carries no user part (RFC 3261 §10.2): "REGISTER sip:<domain>"
+      // followed by the end of the host (space, parameters or port).
+      const to = 100 + 'REGISTER sips:'.length + d.length + 1;
+      for (const scheme of ['sip', 'sips']) {
+        for (const end of [' ', ';', ':']) A(CHAIN.register, `${str(`REGISTER ${scheme}:${d}${end}`, ` --to ${to}`)} -j RETURN`);
+      }
+    }
+    A(CHAIN.register, `-j ${CHAIN.foreign}`);
+    if (mode.kind === 'drop') A(CHAIN.foreign, '-j DROP');
+    else {
+      A(CHAIN.foreign, `-j MARK --set-xmark 0x${mode.foreignMark.toString(16)}/0x${mode.foreignMark.toString(16)}`);
+      A(CHAIN.foreign, '-j ACCEPT');
+    }
+  }
+
+  // Everything below scans the packet: only the first packets of a flow.
+  A(CHAIN.sipIn, `-m connbytes --connbytes ${policy.inspectPackets + 1}: --connbytes-dir original --connbytes-mode packets -j RETURN`);
+  if (mode.kind === 'drop') A(CHAIN.sipIn, `-m set --match-set ${mode.allowSet} src -j RETURN`);
+  for (const s of policy.injection) A(CHAIN.sipIn, `${str(s)} -j ${CHAIN.scanner}`);
+
+  policy.userAgents.forEach((e, i) => {
+    const chain = CHAIN.ua(i);
+    chains.push(chain);
+    for (const s of uaStageA(e)) A(CHAIN.sipIn, `${str(s)} -j ${chain}`);
+    for (const s of uaStageB(e)) A(chain, `${str(s)} -j ${CHAIN.scanner}`);
+    A(chain, `-j ${CHAIN.uaOdd}`);
+  });
+  // The token is in the packet and the User-Agent header is spaced oddly: an evasion attempt.
+  for (const s of ODD_UA_SPACING) A(CHAIN.uaOdd, `${str(s)} -j ${CHAIN.scanner}`);
+
+  return { chains, rules };
+}
