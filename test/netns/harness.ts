@@ -1,0 +1,157 @@
+// Real-kernel test lab: a sender and a receiver network namespace joined by one veth pair, with
+// IPv4 and IPv6 addresses, created with unique names per test process and always torn down.
+// Commands run inside a namespace through `ip netns exec` with execFile (never a shell).
+//
+// Address plan (the same in every lab; namespaces are isolated from each other and the host):
+//   receiver  10.201.255.1/16   fd00:5157::1:1/64
+//   senders   10.201.0.<i>/16   fd00:5157::<16+i>/64   (i = 1..senders)
+// so a ban of 10.201.0.0/24 (or fd00:5157::/120) covers every sender and never the receiver.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+
+const execFileP = promisify(execFile);
+
+export const NS_PREFIX = 'swt-';
+export const RCV_V4 = '10.201.255.1';
+export const RCV_V6 = 'fd00:5157::1:1';
+export const SENDER_V4_NET = '10.201.0.0/24';
+export const SENDER_V6_NET = 'fd00:5157::/120';
+
+export function senderV4(i: number): string {
+  return `10.201.0.${i}`;
+}
+export function senderV6(i: number): string {
+  return `fd00:5157::${(16 + i).toString(16)}`;
+}
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunOptions {
+  stdin?: string;
+  timeoutMs?: number;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Runs a program (no shell); never throws for a non-zero exit, only returns it. */
+export async function run(file: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+  const child = execFileP(file, args, {
+    timeout: opts.timeoutMs ?? 30_000,
+    killSignal: 'SIGKILL',
+    maxBuffer: 256 * 1024 * 1024,
+    env: opts.env ?? process.env,
+    encoding: 'utf8',
+  });
+  if (opts.stdin !== undefined) {
+    child.child.stdin?.end(opts.stdin);
+  }
+  try {
+    const { stdout, stderr } = await child;
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code?: number | string; stdout?: string; stderr?: string; killed?: boolean; message: string };
+    const code = typeof err.code === 'number' ? err.code : err.killed ? 124 : 127;
+    return { code, stdout: err.stdout ?? '', stderr: err.stderr ?? err.message };
+  }
+}
+
+/** Runs a program and throws with its stderr unless it exits 0. */
+export async function must(file: string, args: readonly string[], opts: RunOptions = {}): Promise<string> {
+  const r = await run(file, args, opts);
+  if (r.code !== 0) throw new Error(`${file} ${args.join(' ')} exited ${r.code}: ${r.stderr.trim()}`);
+  return r.stdout;
+}
+
+/** Runs a program inside network namespace ns. */
+export function runIn(ns: string, file: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+  return run('ip', ['netns', 'exec', ns, file, ...args], opts);
+}
+export function mustIn(ns: string, file: string, args: readonly string[], opts: RunOptions = {}): Promise<string> {
+  return must('ip', ['netns', 'exec', ns, file, ...args], opts);
+}
+
+/** Null when namespace tests can run here, else the reason they cannot. */
+export async function netnsUnavailable(): Promise<string | null> {
+  if (process.getuid?.() !== 0) return 'not root: network-namespace tests need root (CI runs them as root)';
+  const probe = `${NS_PREFIX}${process.pid}-probe`;
+  const add = await run('ip', ['netns', 'add', probe]);
+  if (add.code !== 0) return `ip netns add failed: ${add.stderr.trim()}`;
+  await run('ip', ['netns', 'del', probe]);
+  return null;
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Deletes namespaces named prefix<pid>-... whose creating process is gone (a crashed earlier run). */
+export async function cleanupLeftovers(prefix = NS_PREFIX): Promise<string[]> {
+  const list = await run('ip', ['netns', 'list']);
+  const removed: string[] = [];
+  for (const line of list.stdout.split('\n')) {
+    const name = line.split(' ')[0];
+    const m = name.startsWith(prefix) ? /^(\d+)-/.exec(name.slice(prefix.length)) : null;
+    if (!m || pidAlive(Number(m[1]))) continue;
+    await run('ip', ['netns', 'del', name]);
+    removed.push(name);
+  }
+  return removed;
+}
+
+export interface Lab {
+  snd: string;
+  rcv: string;
+  /** Deletes both namespaces (and with them the veth pair and every rule, set and table inside). */
+  destroy(): Promise<void>;
+}
+
+let labCount = 0;
+
+/** Creates sender and receiver namespaces, one veth pair, addresses for `senders` sender IPs. */
+export async function createLab(opts: { senders?: number; prefix?: string } = {}): Promise<Lab> {
+  const senders = opts.senders ?? 8;
+  const prefix = opts.prefix ?? NS_PREFIX;
+  const n = ++labCount;
+  const base = `${prefix}${process.pid}-${n}`;
+  const snd = `${base}-snd`;
+  const rcv = `${base}-rcv`;
+  // Interface names are at most 15 characters: the pid in base 36 keeps them short and unique.
+  const vs = `sw${process.pid.toString(36)}x${n}s`;
+  const vr = `sw${process.pid.toString(36)}x${n}r`;
+  const lab: Lab = {
+    snd,
+    rcv,
+    async destroy() {
+      await run('ip', ['netns', 'del', snd]);
+      await run('ip', ['netns', 'del', rcv]);
+    },
+  };
+  try {
+    await must('ip', ['netns', 'add', snd]);
+    await must('ip', ['netns', 'add', rcv]);
+    await must('ip', ['link', 'add', vs, 'netns', snd, 'type', 'veth', 'peer', 'name', vr, 'netns', rcv]);
+    for (const [ns, dev] of [[snd, vs], [rcv, vr]]) {
+      await must('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+      await must('ip', ['-n', ns, 'link', 'set', dev, 'up']);
+    }
+    await must('ip', ['-n', rcv, 'addr', 'add', `${RCV_V4}/16`, 'dev', vr]);
+    await must('ip', ['-n', rcv, 'addr', 'add', `${RCV_V6}/64`, 'dev', vr, 'nodad']);
+    const batch: string[] = [];
+    for (let i = 1; i <= senders; i++) {
+      batch.push(`addr add ${senderV4(i)}/16 dev ${vs}`, `addr add ${senderV6(i)}/64 dev ${vs} nodad`);
+    }
+    await must('ip', ['-n', snd, '-batch', '-'], { stdin: batch.join('\n') + '\n' });
+  } catch (e) {
+    await lab.destroy();
+    throw e;
+  }
+  return lab;
+}
