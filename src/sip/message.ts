@@ -1,0 +1,196 @@
+// A parsed SIP message. The scan (parse.ts) records where each header's value lies; everything
+// else (From/To/Via/Digest...) is parsed on first use and cached, so a signature that looks at
+// two headers pays for two headers.
+
+import { canonicalHeaderName } from './compact.ts';
+import { parseDigest } from './digest.ts';
+import type { CSeq, DigestCredentials, NameAddr, SipUri, Via } from './types.ts';
+import { parseNameAddr, parseUri, splitList } from './uri.ts';
+import { parseVia } from './via.ts';
+
+export interface ScanResult {
+  text: string;
+  buf: Buffer;
+  method: string | null;
+  requestUri: string | null;
+  status: number | null;
+  reason: string | null;
+  /** Canonical header names, in order. */
+  names: string[];
+  /** [start, end) of each header's value in `text`, two entries per header. */
+  spans: number[];
+  /** True if some header was folded over several lines (its value then needs unfolding). */
+  folded: boolean;
+  /** Offset of the body; -1 when the blank line ending the headers never came. */
+  bodyStart: number;
+}
+
+const UNSET = undefined;
+
+export class SipMessage {
+  readonly kind: 'request' | 'response';
+  /** Request method as sent (case kept); null for a response. */
+  readonly method: string | null;
+  /** Request-URI text; null for a response. */
+  readonly requestUri: string | null;
+  readonly status: number | null;
+  readonly reason: string | null;
+  /** False when the headers were not ended by a blank line (a truncated datagram). */
+  readonly complete: boolean;
+
+  private readonly scan: ScanResult;
+  private uriCache: SipUri | null | undefined = UNSET;
+  private fromCache: NameAddr | null | undefined = UNSET;
+  private toCache: NameAddr | null | undefined = UNSET;
+  private contactsCache: NameAddr[] | undefined = UNSET;
+  private viasCache: Via[] | undefined = UNSET;
+  private cseqCache: CSeq | null | undefined = UNSET;
+  private authCache: DigestCredentials | null | undefined = UNSET;
+  private proxyAuthCache: DigestCredentials | null | undefined = UNSET;
+
+  constructor(scan: ScanResult) {
+    this.scan = scan;
+    this.method = scan.method;
+    this.requestUri = scan.requestUri;
+    this.status = scan.status;
+    this.reason = scan.reason;
+    this.kind = scan.method !== null ? 'request' : 'response';
+    this.complete = scan.bodyStart >= 0;
+  }
+
+  /** The whole message as Latin-1 text. */
+  get text(): string {
+    return this.scan.text;
+  }
+
+  /** Canonical (lower-case, compact forms expanded) names of all header lines, in order. */
+  get headerNames(): readonly string[] {
+    return this.scan.names;
+  }
+
+  /** The first value of a header (any case, compact or full name), or null. */
+  header(name: string): string | null {
+    const canon = canonicalHeaderName(name);
+    const names = this.scan.names;
+    for (let i = 0; i < names.length; i++) if (names[i] === canon) return this.valueAt(i);
+    return null;
+  }
+
+  /** Every value of a header, in order (one per header line; comma lists are not split). */
+  headers(name: string): string[] {
+    const canon = canonicalHeaderName(name);
+    const out: string[] = [];
+    const names = this.scan.names;
+    for (let i = 0; i < names.length; i++) if (names[i] === canon) out.push(this.valueAt(i));
+    return out;
+  }
+
+  private valueAt(i: number): string {
+    const { text, spans, folded } = this.scan;
+    const value = text.slice(spans[2 * i], spans[2 * i + 1]);
+    return folded && value.includes('\n') ? value.replace(/\r?\n[ \t]+/g, ' ').trim() : value;
+  }
+
+  /** Parsed Request-URI; null for a response or an unparsable URI. */
+  get uri(): SipUri | null {
+    if (this.uriCache === UNSET) this.uriCache = this.requestUri === null ? null : parseUri(this.requestUri);
+    return this.uriCache;
+  }
+
+  get from(): NameAddr | null {
+    if (this.fromCache === UNSET) this.fromCache = this.nameAddr('from');
+    return this.fromCache;
+  }
+
+  get to(): NameAddr | null {
+    if (this.toCache === UNSET) this.toCache = this.nameAddr('to');
+    return this.toCache;
+  }
+
+  private nameAddr(name: string): NameAddr | null {
+    const v = this.header(name);
+    return v === null ? null : parseNameAddr(v);
+  }
+
+  /** The first Contact entry, or null. */
+  get contact(): NameAddr | null {
+    return this.contacts[0] ?? null;
+  }
+
+  /** Every Contact entry across all Contact headers. */
+  get contacts(): NameAddr[] {
+    if (this.contactsCache === UNSET) {
+      this.contactsCache = this.headers('contact').flatMap((v) => splitList(v).map(parseNameAddr));
+    }
+    return this.contactsCache;
+  }
+
+  /** Every Via entry, top first (comma lists split); unparsable entries are left out. */
+  get vias(): Via[] {
+    if (this.viasCache === UNSET) {
+      const out: Via[] = [];
+      for (const v of this.headers('via')) {
+        for (const item of splitList(v)) {
+          const via = parseVia(item);
+          if (via) out.push(via);
+        }
+      }
+      this.viasCache = out;
+    }
+    return this.viasCache;
+  }
+
+  get callId(): string | null {
+    return this.header('call-id');
+  }
+
+  get cseq(): CSeq | null {
+    if (this.cseqCache === UNSET) {
+      const m = /^\s*(\d{1,10})\s+(\S+)/.exec(this.header('cseq') ?? '');
+      const seq = m ? Number(m[1]) : NaN;
+      this.cseqCache = m && seq <= 0xffffffff ? { seq, method: m[2] } : null;
+    }
+    return this.cseqCache;
+  }
+
+  get userAgent(): string | null {
+    return this.header('user-agent');
+  }
+
+  get authorization(): DigestCredentials | null {
+    if (this.authCache === UNSET) this.authCache = this.digest('authorization');
+    return this.authCache;
+  }
+
+  get proxyAuthorization(): DigestCredentials | null {
+    if (this.proxyAuthCache === UNSET) this.proxyAuthCache = this.digest('proxy-authorization');
+    return this.proxyAuthCache;
+  }
+
+  private digest(name: string): DigestCredentials | null {
+    const v = this.header(name);
+    return v === null ? null : parseDigest(v);
+  }
+
+  /** Content-Length as a number; null when absent or not a decimal number. */
+  get contentLength(): number | null {
+    const v = this.header('content-length');
+    if (v === null || !/^\s*\d{1,9}\s*$/.test(v)) return null;
+    return Number(v);
+  }
+
+  /** The body bytes: from the blank line to Content-Length (or to the end when absent). */
+  get body(): Buffer {
+    const { buf, bodyStart } = this.scan;
+    if (bodyStart < 0) return buf.subarray(buf.length);
+    const cl = this.contentLength;
+    const end = cl === null ? buf.length : Math.min(buf.length, bodyStart + cl);
+    return buf.subarray(bodyStart, end);
+  }
+
+  /** True when Content-Length promises more bytes than arrived. */
+  get bodyTruncated(): boolean {
+    const cl = this.contentLength;
+    return cl !== null && (this.scan.bodyStart < 0 ? cl > 0 : this.scan.bodyStart + cl > this.scan.buf.length);
+  }
+}
