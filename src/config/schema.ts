@@ -174,7 +174,7 @@ const listFeed = z.strictObject({
   max_bytes: z.number().int().min(1024).default(16 * 1024 * 1024),
   /** Entries stay banned this long after the list last had them. */
   lifetime: duration.default(2 * 86400),
-});
+}).refine((f) => !f.url !== !f.file, { message: 'give exactly one of url or file' });
 
 const feeds = z.strictObject({
   apiban: apiban.optional(),
