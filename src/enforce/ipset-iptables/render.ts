@@ -3,7 +3,7 @@
 import type { Family } from '../../core/types.ts';
 import type { Prefix } from '../../core/ip.ts';
 import type { Policy } from '../policy.ts';
-import { CHAIN, renderSipRules } from '../sip-rules.ts';
+import { CHAIN, renderSipRules, type RenderedSipRules } from '../sip-rules.ts';
 import { IPSET } from './names.ts';
 
 const FAMILIES: Family[] = [4, 6];
@@ -53,22 +53,12 @@ export function renderIpsetScript(layout: IptablesLayout): string {
   return `${out.join('\n')}\n`;
 }
 
-/** Does the current ruleset already jump from PREROUTING to our chain? (from iptables-save -t TABLE) */
-export function hasJump(saved: string, chain: string): boolean {
-  return saved.split('\n').some((l) => l.trim() === `-A PREROUTING -j ${chain}`);
-}
-
-export interface CurrentState {
-  rawJump: boolean;
-  mangleJump: boolean;
-}
-
 /** The raw and mangle sections of `iptables-restore --noflush` for one family. */
-export function renderIptablesScript(layout: IptablesLayout, family: Family, current: CurrentState): string {
+export function renderIptablesScript(layout: IptablesLayout, family: Family, jump: (chain: string) => boolean): string {
   const { policy } = layout;
   const allowSet = IPSET.allow(family);
   const lines: string[] = ['*raw', `:${CHAIN.raw} - [0:0]`, `:${CHAIN.rawDrop} - [0:0]`];
-  if (!current.rawJump) lines.push(`-I PREROUTING 1 -j ${CHAIN.raw}`);
+  if (!jump(CHAIN.raw)) lines.push(`-I PREROUTING 1 -j ${CHAIN.raw}`);
   // Bans drop before conntrack, so an established UDP flow from a newly banned source stops at once.
   // A friend is checked only after a set matched, so ordinary packets pay one lookup, not two.
   lines.push(`-A ${CHAIN.raw} -m set --match-set ${IPSET.block} src -j ${CHAIN.rawDrop}`);
@@ -76,32 +66,13 @@ export function renderIptablesScript(layout: IptablesLayout, family: Family, cur
     lines.push(`-A ${CHAIN.raw} -p udp -m set --match-set ${IPSET.blockUdp} src -j ${CHAIN.rawDrop}`);
   }
   lines.push(`-A ${CHAIN.rawDrop} -m set --match-set ${allowSet} src -j RETURN`, `-A ${CHAIN.rawDrop} -j DROP`, 'COMMIT');
-
-  const sip = renderSipRules(policy, family, { kind: 'drop', allowSet, scanSet: IPSET.scan(family) });
-  lines.push('*mangle', ...sip.chains.map((c) => `:${c} - [0:0]`));
-  if (!current.mangleJump) lines.push(`-I PREROUTING 1 -j ${CHAIN.sip}`);
-  lines.push(...sip.rules, 'COMMIT');
+  lines.push(...renderMangle(renderSipRules(policy, family, { kind: 'drop', allowSet, scanSet: IPSET.scan(family) }), jump));
   return `${lines.join('\n')}\n`;
 }
 
-/** Chains we own in a saved ruleset (to delete ones a smaller policy no longer declares). */
-export function ownChains(saved: string): string[] {
-  return saved
-    .split('\n')
-    .filter((l) => l.startsWith(':sipwarden'))
-    .map((l) => l.slice(1).split(' ')[0]);
-}
-
-/** Takes our chains out of one table: the jump, then flush and delete each chain. */
-export function renderTeardown(table: string, saved: string, entry: string): string {
-  const chains = ownChains(saved);
-  if (chains.length === 0 && !hasJump(saved, entry)) return '';
-  const lines = [`*${table}`];
-  for (const l of saved.split('\n')) {
-    if (l.startsWith('-A PREROUTING') && l.includes(`-j ${entry}`)) lines.push(l.replace('-A PREROUTING', '-D PREROUTING'));
-  }
-  for (const c of chains) lines.push(`-F ${c}`);
-  for (const c of chains) lines.push(`-X ${c}`);
-  lines.push('COMMIT');
-  return `${lines.join('\n')}\n`;
+/** The mangle section holding the SIP string rules. */
+export function renderMangle(sip: RenderedSipRules, jump: (chain: string) => boolean): string[] {
+  const lines = ['*mangle', ...sip.chains.map((c) => `:${c} - [0:0]`)];
+  if (!jump(CHAIN.sip)) lines.push(`-I PREROUTING 1 -j ${CHAIN.sip}`);
+  return [...lines, ...sip.rules, 'COMMIT'];
 }
