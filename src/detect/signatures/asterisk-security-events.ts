@@ -1,0 +1,127 @@
+// What each Asterisk SecurityEvent means to us (main/security_events.c, res/res_security_log.c), and
+// the parser for res_security_log's `Key="value",...` text, which Asterisk does not escape.
+//
+// Framing defence: AccountID and SessionID (the attacker's username and Call-ID) come before
+// RemoteAddress, and a few events carry attacker text after it too (Response, ReceivedHash,
+// RequestParams...). Asterisk always writes exactly one real RemoteAddress, so:
+//  - one `,RemoteAddress="` in the line: it is the real one;
+//  - several, and the event has only server-written fields after RemoteAddress: the last one is
+//    real (an attacker can only add text before it), provided everything after it parses as
+//    known server-written fields;
+//  - several otherwise: refuse the line (counted as 'ambiguous RemoteAddress').
+import type { OffenseKind } from '../../core/types.ts';
+
+interface EventInfo {
+  kind: OffenseKind | null; // null: seen but not an offense
+  /** Fields this event writes after RemoteAddress that the remote party can choose. */
+  attackerTail: boolean;
+}
+
+const EVENTS: Record<string, EventInfo> = {
+  FailedACL: { kind: 'acl', attackerTail: false },
+  InvalidAccountID: { kind: 'auth-failure', attackerTail: false },
+  SessionLimit: { kind: 'request', attackerTail: false },
+  MemoryLimit: { kind: 'request', attackerTail: false },
+  LoadAverageLimit: { kind: 'request', attackerTail: false },
+  RequestNotSupported: { kind: 'request', attackerTail: true },
+  RequestNotAllowed: { kind: 'acl', attackerTail: true },
+  AuthMethodNotAllowed: { kind: 'acl', attackerTail: true },
+  RequestBadFormat: { kind: 'acl', attackerTail: true },
+  SuccessfulAuth: { kind: 'auth-success', attackerTail: false },
+  UnexpectedAddress: { kind: 'acl', attackerTail: false },
+  ChallengeResponseFailed: { kind: 'auth-failure', attackerTail: true },
+  InvalidPassword: { kind: 'auth-failure', attackerTail: true },
+  // A 401/407 went out: every REGISTER/INVITE gets one, so it counts for floods, never as a failure.
+  ChallengeSent: { kind: 'request', attackerTail: false },
+  InvalidTransport: { kind: 'acl', attackerTail: false },
+};
+
+/** Keys Asterisk writes after RemoteAddress from its own state (never the remote party's text). */
+const SERVER_TAIL_KEYS = new Set([
+  'Module', 'SessionTV', 'ACLName', 'UsingPassword', 'ExpectedAddress', 'Challenge', 'AttemptedTransport',
+]);
+
+export function eventInfo(name: string): EventInfo | undefined {
+  return Object.hasOwn(EVENTS, name) ? EVENTS[name] : undefined;
+}
+
+/**
+ * The kind of offense an event is; SuccessfulAuth counts only with UsingPassword=1, as FreePBX does:
+ * an IP-matched trunk (UsingPassword=0) proves nothing about the source.
+ */
+export function kindOf(event: string, usingPassword: string | undefined): OffenseKind | null {
+  const info = eventInfo(event);
+  if (!info) return null;
+  if (info.kind === 'auth-success' && usingPassword !== '1') return null;
+  return info.kind;
+}
+
+/** "IPV4/UDP/1.2.3.4/5060" → { transport, addr }; IPv6 addresses hold no '/'. */
+export function splitAddress(value: string): { transport: string; addr: string } | null {
+  const parts = value.split('/');
+  if (parts.length !== 4 || !/^IPV[46]$/i.test(parts[0])) return null;
+  return { transport: parts[1].toUpperCase(), addr: parts[2] };
+}
+
+export type SecurityParse =
+  | { ok: true; event: string; remote: string; account?: string; session?: string; service?: string; tail: Map<string, string> }
+  | { ok: false; reason: 'ambiguous RemoteAddress' | 'malformed' | 'not an event' };
+
+const REMOTE = ',RemoteAddress="';
+
+/** Parses a res_security_log message (the text after the log prefix). */
+export function parseSecurityMessage(msg: string): SecurityParse {
+  if (!msg.startsWith('SecurityEvent="')) return { ok: false, reason: 'not an event' };
+  const endEvent = msg.indexOf('"', 15);
+  const event = msg.slice(15, endEvent);
+  if (endEvent < 0 || !/^[A-Za-z]{1,40}$/.test(event)) return { ok: false, reason: 'malformed' };
+
+  const first = msg.indexOf(REMOTE);
+  if (first < 0) return { ok: false, reason: 'malformed' };
+  const last = msg.lastIndexOf(REMOTE);
+  let at = first;
+  if (last !== first) {
+    if (eventInfo(event)?.attackerTail !== false) return { ok: false, reason: 'ambiguous RemoteAddress' };
+    at = last;
+  }
+  const valueStart = at + REMOTE.length;
+  const valueEnd = msg.indexOf('"', valueStart);
+  if (valueEnd < 0) return { ok: false, reason: 'malformed' };
+  const tail = parsePairs(msg.slice(valueEnd + 1));
+  if (last !== first && (!tail || [...tail.keys()].some((k) => !SERVER_TAIL_KEYS.has(k)))) {
+    return { ok: false, reason: 'ambiguous RemoteAddress' };
+  }
+  return {
+    ok: true,
+    event,
+    remote: msg.slice(valueStart, valueEnd),
+    account: valueOf(msg, ',AccountID="', at),
+    session: valueOf(msg, ',SessionID="', at),
+    service: valueOf(msg, ',Service="', at),
+    tail: tail ?? new Map(),
+  };
+}
+
+/** `,K="v",K2="v2"` → Map; null when the text is not exactly such a sequence. */
+function parsePairs(text: string): Map<string, string> | null {
+  const out = new Map<string, string>();
+  const re = /,([A-Za-z]{1,40})="([^"]*)"/y;
+  let pos = 0;
+  while (pos < text.length) {
+    re.lastIndex = pos;
+    const m = re.exec(text);
+    if (!m || out.has(m[1])) return null;
+    out.set(m[1], m[2]);
+    pos = re.lastIndex;
+  }
+  return out;
+}
+
+/** The first `key` value before position `limit` (the trusted RemoteAddress), up to its closing quote. */
+function valueOf(msg: string, key: string, limit: number): string | undefined {
+  const i = msg.indexOf(key);
+  if (i < 0 || i >= limit) return undefined;
+  const start = i + key.length;
+  const end = msg.indexOf('"', start);
+  return end < 0 ? undefined : msg.slice(start, end);
+}

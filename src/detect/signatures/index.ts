@@ -1,0 +1,3 @@
+// The signature registry: each family exports a function returning its signatures.
+export { asteriskSignatures } from './asterisk-all.ts';
+export { asteriskStats, AsteriskSignatureStats } from './asterisk-common.ts';
