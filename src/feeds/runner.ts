@@ -63,6 +63,8 @@ interface Totals {
 function createContext(feed: Feed, deps: FeedRunDeps, live: Map<Target, number | null>, totals: Totals): FeedSyncContext {
   const name = feed.id;
   const before = live.size;
+  // A feed that never completed a sync has no "normal size" yet: its first pull is never held.
+  const settled = deps.store.feedState(name)?.last_ok != null;
   const signal = deps.signal ?? new AbortController().signal;
   const apply = async (batch: FeedBatch): Promise<BatchOutcome> => {
     const { accepted, refused } = deps.sanity(batch.add);
@@ -70,7 +72,7 @@ function createContext(feed: Feed, deps: FeedRunDeps, live: Map<Target, number |
     const remove = (batch.remove ?? []).filter((t) => live.has(t));
     const fresh = add.filter((e) => !live.has(e.target)).length;
     const after = live.size + fresh - remove.length;
-    if (before >= deps.hold.minEntries && before > 0 && Math.abs(after - before) / before > deps.hold.maxChangeRatio) {
+    if (settled && before >= deps.hold.minEntries && before > 0 && Math.abs(after - before) / before > deps.hold.maxChangeRatio) {
       const reason = `the sync would change ${name} from ${before} to ${after} entries (more than ${deps.hold.maxChangeRatio * 100}%)`;
       const held: HeldSync = { at: deps.clock.now(), reason, before, after, add, remove, state: batch.state ?? {}, marks: batch.marks ?? {} };
       deps.store.updateFeedState(name, { held: JSON.stringify(held) });
