@@ -58,9 +58,9 @@ export class Agent {
     return this.call({ op: 'listen', ports, answer });
   }
 
-  /** Everything that arrived since the last take, once nothing new came for settleMs. */
-  take(settleMs = 150, maxMs = 5000): Promise<Arrival[]> {
-    return this.call({ op: 'take', settleMs, maxMs });
+  /** Everything that arrived since the last take: after minMs, once nothing new came for settleMs. */
+  take(opts: { settleMs?: number; maxMs?: number; minMs?: number } = {}): Promise<Arrival[]> {
+    return this.call({ op: 'take', ...opts });
   }
 
   send(spec: SendSpec): Promise<{ sent: number }> {

@@ -87,11 +87,15 @@ async function listen(ports: number[], answer: boolean): Promise<{ bound: number
   return { bound };
 }
 
-/** Waits until nothing arrived for settleMs (at most maxMs), then hands over everything. */
-async function take(settleMs: number, maxMs: number): Promise<Arrival[]> {
+/**
+ * Waits at least minMs (TCP retransmissions need time to show), then until nothing arrived for
+ * settleMs (at most maxMs in all), then hands over everything.
+ */
+async function take(settleMs: number, maxMs: number, minMs: number): Promise<Arrival[]> {
   const start = Date.now();
   const deadline = start + Math.min(maxMs, MAX_TIMEOUT_MS);
-  while (Date.now() < deadline && Date.now() - Math.max(lastArrival, start) < settleMs) {
+  const quietFrom = () => Math.max(lastArrival, start + minMs - settleMs);
+  while (Date.now() < deadline && Date.now() - quietFrom() < settleMs) {
     await new Promise((r) => setTimeout(r, 20));
   }
   return arrivals.splice(0, arrivals.length);
@@ -182,7 +186,7 @@ async function handle(req: any): Promise<unknown> {
     case 'listen':
       return listen(req.ports, Boolean(req.answer));
     case 'take':
-      return take(req.settleMs ?? 150, req.maxMs ?? 5000);
+      return take(req.settleMs ?? 150, req.maxMs ?? 5000, req.minMs ?? 0);
     case 'send':
       return send(req.spec);
     case 'exchange':

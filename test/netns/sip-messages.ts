@@ -19,6 +19,8 @@ export interface RequestOptions {
   body?: string;
   /** Unique id of this message, put in the Call-ID. */
   marker: string;
+  /** Compact header names (v: f: t: i: m: l:) and no User-Agent, as SIPVicious sends with -c. */
+  compact?: boolean;
 }
 
 function hostOf(ip: string): string {
@@ -42,15 +44,22 @@ export function request(o: RequestOptions): string {
     `Contact: ${o.contact ?? `<sip:200@${src}:5062>`}`,
     'Max-Forwards: 70',
   ];
-  if (o.uaLine !== null) lines.push(o.uaLine ?? 'User-Agent: Zoiper rv2.10.8.3-mod');
+  if (o.uaLine !== null && !o.compact) lines.push(o.uaLine ?? 'User-Agent: Zoiper rv2.10.8.3-mod');
   if (body) lines.push('Content-Type: text/plain');
   lines.push(`Content-Length: ${Buffer.byteLength(body)}`, '', body);
-  return lines.join('\r\n');
+  const text = lines.join('\r\n');
+  return o.compact ? compactHeaders(text) : text;
+}
+
+const COMPACT: Record<string, string> = { Via: 'v', From: 'f', To: 't', 'Call-ID': 'i', Contact: 'm', 'Content-Length': 'l', 'Content-Type': 'c' };
+
+function compactHeaders(text: string): string {
+  return text.replace(/^(Via|From|To|Call-ID|Contact|Content-Length|Content-Type): /gm, (_, name: string) => `${COMPACT[name]}: `);
 }
 
 /** The marker of a received payload, or null. */
 export function markerOf(payload: string): string | null {
-  const m = /Call-ID:\s*mk-([A-Za-z0-9_.]+)-/i.exec(payload);
+  const m = /^(?:Call-ID|i)[ \t]*:[ \t]*mk-([A-Za-z0-9_.]+)-/im.exec(payload);
   return m ? m[1] : null;
 }
 
