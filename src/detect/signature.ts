@@ -22,6 +22,9 @@
 //   `# eol: lf`); if the sample has no blank line, one is appended to end the headers. Trailing blank
 //   lines before `---` are dropped. `\r`, `\n`, `\t`, `\\` and `\xNN` in the text stand for that byte
 //   (so a sample can carry bare CRs or binary).
+// - `.ami` (AMI manager events, RawEvent type 'ami'): one event per block of `Key: value` lines
+//   (split at the first ':', both sides trimmed), blocks separated by blank lines, each preceded by
+//   its `# expect:` line. src/detect/test-signature.ts reads `.log` and `.ami` this way.
 
 import type { Offense, RawEvent } from '../core/types.ts';
 
