@@ -1,0 +1,125 @@
+// Banning and unbanning, the one way: validate, refuse what must never be banned, write the store
+// (the truth), then the kernel. The CLI, the daemon's rules and the API all come through here.
+import type { Clock } from '../core/clock.ts';
+import { AppError } from '../core/errors.ts';
+import { PrefixSet, parseTarget, rangeOf, type Prefix } from '../core/ip.ts';
+import type { Ban } from '../core/types.ts';
+import type { FirewallBackend, Policy } from '../enforce/index.ts';
+import { reconcile } from '../enforce/index.ts';
+import type { Store } from '../store/store.ts';
+
+/** Shorter prefixes than these would cut off a country, not an attacker. */
+const MIN_BAN_PREFIX = { 4: 8, 6: 16 } as const;
+
+export interface BanRequest {
+  target: string;
+  /** Seconds; 0 = until unbanned. */
+  duration: number;
+  origin: string;
+  reason: string;
+}
+
+export class BanService {
+  private friends: PrefixSet;
+
+  constructor(
+    private readonly store: Store,
+    private readonly backend: FirewallBackend,
+    private policy: Policy,
+    private readonly clock: Clock,
+  ) {
+    this.friends = friendSet(policy);
+  }
+
+  setPolicy(policy: Policy): void {
+    this.policy = policy;
+    this.friends = friendSet(policy);
+  }
+
+  /** The friend entry covering a prefix or overlapping it, if any. */
+  friendOf(p: Prefix): string | undefined {
+    const hit = this.friends.lookup(p);
+    if (hit) return hit.prefix;
+    // A ban wider than a friend would cover the friend too.
+    return this.policy.friends.find((f) => f.family === p.family && f.length >= p.length && this.coversFriend(p, f))?.text;
+  }
+
+  private coversFriend(p: Prefix, f: Prefix): boolean {
+    const bits = p.family === 4 ? 32 : 128;
+    const shift = BigInt(bits - p.length);
+    return f.network >> shift === p.network >> shift;
+  }
+
+  /** Throws ERR_TARGET_REFUSED for targets no ban may cover. */
+  vet(p: Prefix): void {
+    if (p.length < MIN_BAN_PREFIX[p.family]) {
+      throw new AppError('ERR_TARGET_REFUSED', `refusing to ban ${p.text}: prefixes shorter than /${MIN_BAN_PREFIX[p.family]} are too broad`);
+    }
+    const range = rangeOf(p);
+    if (range === 'loopback' || range === 'unspecified' || range === 'multicast' || range === 'broadcast') {
+      throw new AppError('ERR_TARGET_REFUSED', `refusing to ban ${p.text}: it is a ${range} address`);
+    }
+    const friend = this.friendOf(p);
+    if (friend) {
+      throw new AppError('ERR_TARGET_REFUSED', `refusing to ban ${p.text}: it covers the friend ${friend} (allow list, loopback or this host)`, {
+        hint: 'remove it from `allow:` in the config first if it really must be banned',
+      });
+    }
+  }
+
+  async ban(req: BanRequest): Promise<Ban> {
+    const p = parseTarget(req.target);
+    this.vet(p);
+    const now = this.clock.now();
+    const expires = req.duration > 0 ? now + req.duration * 1000 : null;
+    this.store.upsertBan({ target: p.text, family: p.family, origin: req.origin, reason: req.reason, expires });
+    this.store.addEvent({ at: now, ip: p.text, kind: 'ban', origin: req.origin, detail: req.reason });
+    const ban = this.store.getBan(p.text)!;
+    this.backend.add(ban);
+    await this.commit();
+    return ban;
+  }
+
+  /** Removes a ban from the store and every kernel set that could hold it. */
+  async unban(target: string, origin = 'cli'): Promise<boolean> {
+    const p = parseTarget(target);
+    const existed = this.store.deleteBan(p.text);
+    this.store.addEvent({ at: this.clock.now(), ip: p.text, kind: 'unban', origin, detail: 'unbanned' });
+    this.backend.remove(p.text, 'ban');
+    this.backend.remove(p.text, 'scan');
+    await this.commit();
+    return existed;
+  }
+
+  private async commit(): Promise<void> {
+    const r = await this.backend.commit();
+    if (r.failed.length) {
+      throw new AppError('ERR_EXEC_FAILED', `the kernel refused ${r.failed.length} change(s): ${r.failed[0].error}`, {
+        hint: 'run `sipwarden apply` to create sipwarden\'s sets, then try again; the store already has the change',
+      });
+    }
+  }
+
+  /** Creates the kernel objects and makes the ban set match the store. */
+  async apply(feeds: readonly string[]): Promise<{ bans: number }> {
+    await this.backend.init();
+    const now = this.clock.now();
+    const bans = this.store.activeBans().filter((b) => !b.origin.startsWith('feed:'));
+    await reconcile(this.backend, bans, now, 'ban');
+    for (const feed of feeds) {
+      await reconcile(this.backend, this.store.activeBansByOriginPrefix(`feed:${feed}`), now, `feed:${feed}`);
+    }
+    return { bans: bans.length };
+  }
+
+  /** Deletes expired rows; the kernel drops them by its own timeouts. */
+  expire(): Ban[] {
+    return this.store.expireBans();
+  }
+}
+
+function friendSet(policy: Policy): PrefixSet {
+  const s = new PrefixSet();
+  for (const f of policy.friends) s.add(f, true);
+  return s;
+}
