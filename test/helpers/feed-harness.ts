@@ -23,7 +23,7 @@ export function harness(feeds: Record<string, unknown>, opts: { path?: string; c
   const store = new Store(opts.path ?? ':memory:', clock);
   const sink = opts.sink ?? createStoreSink(store, undefined, clock);
   const config = configWith(feeds);
-  const deps = createFeedDeps(config, { store, sink, clock, log: silentLogger, ownAddresses: opts.own ?? ['203.0.113.250'], friends: opts.friends ?? [] });
+  const deps = createFeedDeps(config, { store, sink, clock, log: silentLogger, ownAddresses: opts.own ?? ['45.99.99.99'], friends: opts.friends ?? [] });
   return { clock, store, sink, config, deps };
 }
 
