@@ -26,8 +26,8 @@ export function resolveConfigPath(flag?: string): string {
   return flag ?? process.env.SIPWARDEN_CONFIG ?? DEFAULT_CONFIG_PATH;
 }
 
-function locate(p: ParsedFile, path: (string | number)[]): string {
-  const node = p.doc.getIn(path, true) as Node | undefined;
+function locate(p: ParsedFile, path: (string | number)[], atKey = false): string {
+  const node = atKey ? undefined : (p.doc.getIn(path, true) as Node | undefined);
   // For a missing or unknown key, point at the key itself; fall back to the parent mapping.
   let range = node && typeof node === 'object' && 'range' in node ? node.range : undefined;
   for (let i = path.length; !range && i > 0; i--) {
@@ -114,7 +114,8 @@ export function validateConfig(files: ParsedFile[]): Config {
     const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]] : issue.path;
     const keyPath = path.map(String).join('.');
     const owner = ownerOf(files, path as (string | number)[]);
-    return `${locate(owner, path as (string | number)[])}: ${keyPath || '(top)'}: ${describe(issue)}`;
+    const where = locate(owner, path as (string | number)[], issue.code === 'unrecognized_keys');
+    return `${where}: ${keyPath || '(top)'}: ${describe(issue)}`;
   });
   throw new AppError('ERR_CONFIG_INVALID', problems.join('\n'), {
     hint: 'docs/config.md lists every key with its allowed values; `sipwarden test-config` checks a file',

@@ -36,18 +36,12 @@ export class BanService {
     this.friends = friendSet(policy);
   }
 
-  /** The friend entry covering a prefix or overlapping it, if any. */
+  /**
+   * The friend entry that contains a target, if any. A ban wider than a friend is allowed: the
+   * kernel checks friends before dropping, so the friend inside it still gets through.
+   */
   friendOf(p: Prefix): string | undefined {
-    const hit = this.friends.lookup(p);
-    if (hit) return hit.prefix;
-    // A ban wider than a friend would cover the friend too.
-    return this.policy.friends.find((f) => f.family === p.family && f.length >= p.length && this.coversFriend(p, f))?.text;
-  }
-
-  private coversFriend(p: Prefix, f: Prefix): boolean {
-    const bits = p.family === 4 ? 32 : 128;
-    const shift = BigInt(bits - p.length);
-    return f.network >> shift === p.network >> shift;
+    return this.friends.lookup(p)?.prefix;
   }
 
   /** Throws ERR_TARGET_REFUSED for targets no ban may cover. */
@@ -61,7 +55,7 @@ export class BanService {
     }
     const friend = this.friendOf(p);
     if (friend) {
-      throw new AppError('ERR_TARGET_REFUSED', `refusing to ban ${p.text}: it covers the friend ${friend} (allow list, loopback or this host)`, {
+      throw new AppError('ERR_TARGET_REFUSED', `refusing to ban ${p.text}: it is inside the friend ${friend} (allow list, loopback or this host)`, {
         hint: 'remove it from `allow:` in the config first if it really must be banned',
       });
     }
