@@ -2,7 +2,7 @@
 // (the truth), then the kernel. The CLI, the daemon's rules and the API all come through here.
 import type { Clock } from '../core/clock.ts';
 import { AppError } from '../core/errors.ts';
-import { PrefixSet, parseTarget, rangeOf, type Prefix } from '../core/ip.ts';
+import { PrefixSet, isSingleAddress, parseTarget, rangeOf, type Prefix } from '../core/ip.ts';
 import type { Ban } from '../core/types.ts';
 import type { FirewallBackend, Policy } from '../enforce/index.ts';
 import { reconcile } from '../enforce/index.ts';
@@ -80,7 +80,7 @@ export class BanService {
     const existed = this.store.deleteBan(p.text);
     this.store.addEvent({ at: this.clock.now(), ip: p.text, kind: 'unban', origin, detail: 'unbanned' });
     this.backend.remove(p.text, 'ban');
-    this.backend.remove(p.text, 'scan');
+    if (isSingleAddress(p)) this.backend.remove(p.text, 'scan'); // the scanner set holds addresses only
     await this.commit();
     return existed;
   }
