@@ -71,8 +71,16 @@ const firewall = z.strictObject({
   backend: z.enum(['iptables', 'nftables', 'none']).default('iptables'),
   /** How often the daemon compares the kernel with the store and repairs drift. */
   reconcile_interval: duration.default(60),
-  /** The packet-mark bit the nftables backend uses to pass string-rule hits from iptables to nft. */
-  mark: z.number().int().min(1).max(0xffffffff).default(0x5e000000),
+  /**
+   * The packet-mark bit the nftables backend uses to pass string-rule hits from iptables to nft
+   * (this bit: scanner, ban it; the next bit up: foreign REGISTER, drop it). Pick bits no other
+   * tool on the host uses.
+   */
+  mark: z
+    .number()
+    .int()
+    .refine((n) => n > 0 && n < 2 ** 30 && (n & (n - 1)) === 0, { message: 'must be a single bit below 0x40000000, like 0x10000000' })
+    .default(0x10000000),
 });
 
 const ban = z.strictObject({
