@@ -2,7 +2,7 @@
 // else (From/To/Via/Digest...) is parsed on first use and cached, so a signature that looks at
 // two headers pays for two headers.
 
-import { canonicalHeaderName } from './compact.ts';
+import { canonicalHeaderName, headerKey, nameMatches } from './compact.ts';
 import { parseDigest } from './digest.ts';
 import type { CSeq, DigestCredentials, NameAddr, SipUri, Via } from './types.ts';
 import { parseNameAddr, parseUri, splitList } from './uri.ts';
@@ -15,10 +15,8 @@ export interface ScanResult {
   requestUri: string | null;
   status: number | null;
   reason: string | null;
-  /** Canonical header names, in order. */
-  names: string[];
-  /** [start, end) of each header's value in `text`, two entries per header. */
-  spans: number[];
+  /** Five numbers per header line, in order: name hash (compact.ts), name start, name end, value start, value end. */
+  index: number[];
   /** True if some header was folded over several lines (its value then needs unfolding). */
   folded: boolean;
   /** Offset of the body; -1 when the blank line ending the headers never came. */
@@ -64,30 +62,37 @@ export class SipMessage {
   }
 
   /** Canonical (lower-case, compact forms expanded) names of all header lines, in order. */
-  get headerNames(): readonly string[] {
-    return this.scan.names;
+  get headerNames(): string[] {
+    const { text, index } = this.scan;
+    const out: string[] = [];
+    for (let i = 0; i < index.length; i += 5) out.push(canonicalHeaderName(text.slice(index[i + 1], index[i + 2])));
+    return out;
   }
 
   /** The first value of a header (any case, compact or full name), or null. */
   header(name: string): string | null {
-    const canon = canonicalHeaderName(name);
-    const names = this.scan.names;
-    for (let i = 0; i < names.length; i++) if (names[i] === canon) return this.valueAt(i);
+    const { hash, canon } = headerKey(name);
+    const { index, text } = this.scan;
+    for (let i = 0; i < index.length; i += 5) {
+      if (index[i] === hash && nameMatches(text, index[i + 1], index[i + 2], canon)) return this.valueAt(i);
+    }
     return null;
   }
 
   /** Every value of a header, in order (one per header line; comma lists are not split). */
   headers(name: string): string[] {
-    const canon = canonicalHeaderName(name);
+    const { hash, canon } = headerKey(name);
+    const { index, text } = this.scan;
     const out: string[] = [];
-    const names = this.scan.names;
-    for (let i = 0; i < names.length; i++) if (names[i] === canon) out.push(this.valueAt(i));
+    for (let i = 0; i < index.length; i += 5) {
+      if (index[i] === hash && nameMatches(text, index[i + 1], index[i + 2], canon)) out.push(this.valueAt(i));
+    }
     return out;
   }
 
   private valueAt(i: number): string {
-    const { text, spans, folded } = this.scan;
-    const value = text.slice(spans[2 * i], spans[2 * i + 1]);
+    const { text, index, folded } = this.scan;
+    const value = text.slice(index[i + 3], index[i + 4]);
     return folded && value.includes('\n') ? value.replace(/\r?\n[ \t]+/g, ' ').trim() : value;
   }
 
