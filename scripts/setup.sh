@@ -2,6 +2,7 @@
 # Sets up sipwarden on a Debian 12 machine: system packages, npm packages, the build.
 #   scripts/setup.sh           what the daemon needs
 #   scripts/setup.sh --test    also what the tests and benchmarks need (attack tools, tshark, fail2ban)
+#   scripts/setup.sh --start   set up, then protect this host: config, apply, start the daemon
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -39,3 +40,12 @@ if [[ ! -d node_modules/better-sqlite3/build ]] || [[ package.json -nt node_modu
 fi
 npm run --silent build
 echo "setup: done; bin/sipwarden is ready"
+
+if [[ "${1:-}" == "--start" ]]; then
+  bin/sipwarden install
+  if [[ ! -d /run/systemd/system ]] && ! pgrep -f "dist/sipwarden.js .*run" >/dev/null; then
+    mkdir -p /var/log
+    nohup bin/sipwarden run >> /var/log/sipwarden.log 2>&1 &
+    echo "setup: sipwarden is running in the background (pid $!, log /var/log/sipwarden.log)"
+  fi
+fi

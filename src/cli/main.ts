@@ -6,9 +6,11 @@ import { registerBanCommands } from './commands/bans.ts';
 import { registerCheckCommand } from './commands/check.ts';
 import { registerConfigCommands } from './commands/config.ts';
 import { registerDoctorCommand } from './commands/doctor.ts';
+import { registerFeedCommands, syncFeeds } from './commands/feeds.ts';
 import { registerFirewallCommands } from './commands/firewall.ts';
+import { registerInstallCommand } from './commands/install.ts';
 import { registerRunCommand } from './commands/run.ts';
-import type { GlobalOptions } from './context.ts';
+import { openContext, type GlobalOptions } from './context.ts';
 import { EXIT, exitCodeFor } from './exit-codes.ts';
 
 const program = new Command('sipwarden')
@@ -38,6 +40,15 @@ registerCheckCommand(program, globals);
 registerConfigCommands(program, globals);
 registerDoctorCommand(program, globals);
 registerRunCommand(program, globals);
+registerFeedCommands(program, globals);
+registerInstallCommand(program, globals, async (configPath) => {
+  const ctx = await openContext({ ...globals(), config: configPath }, { resolveNames: true });
+  try {
+    await syncFeeds(ctx, 'apiban', false);
+  } finally {
+    ctx.close();
+  }
+});
 for (const cmd of program.commands) cmd.exitOverride().showHelpAfterError();
 
 try {

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { AppError } from '../../core/errors.ts';
 import { PrefixSet, normalizeIp, parseTarget, type Prefix } from '../../core/ip.ts';
+import { checkOnline } from '../../feeds/index.ts';
 import type { Context } from '../context.ts';
 import { openContext, type GlobalOptions } from '../context.ts';
 import { info, printJson } from '../output.ts';
@@ -65,15 +66,21 @@ export function registerCheckCommand(program: Command, globals: () => GlobalOpti
   program
     .command('check')
     .argument('<ip>', 'the address to explain')
+    .option('--online', 'also ask APIBAN whether it lists the address now')
     .description('is this IP blocked, by what and until when, or is it a friend?')
     .addHelpText('after', '\nExit code 0 either way; read "blocked" in --json output from scripts.')
-    .action(async (text: string) => {
+    .action(async (text: string, opts: { online?: boolean }) => {
       const addr = normalizeIp(text);
       if (!addr) throw new AppError('ERR_TARGET_INVALID', `invalid IP '${text}': expected an IPv4 or IPv6 address`);
       const ctx = await openContext(globals());
       try {
-        const result = await checkIp(ctx, parseTarget(addr));
+        const result: CheckResult & { apiban_online?: unknown } = await checkIp(ctx, parseTarget(addr));
+        if (opts.online) {
+          const online = await checkOnline(ctx.config, addr);
+          result.apiban_online = online;
+        }
         if (globals().json) return printJson(result);
+        if (opts.online) info(`APIBAN (online): ${JSON.stringify(result.apiban_online)}`);
         if (result.friend) info(`${result.ip} is a friend: ${result.friend_reason}; sipwarden never drops it`);
         if (result.reasons.length === 0) return info(result.friend ? '' : `${result.ip} is not blocked`);
         info(`${result.ip} is ${result.blocked ? 'BLOCKED' : 'covered, but spared as a friend'} by:`);
