@@ -1,6 +1,62 @@
-// The daemon's optional parts, built from the config: detection sources and rules, feeds.
+// The daemon's optional parts, built from the config: detection (sources, signatures, rules) and
+// the feed scheduler. Each is a Service the daemon starts in order and stops in reverse.
+import { PrefixSet, tryParsePrefix } from './core/ip.ts';
+import { asteriskSignatures } from './detect/signatures/index.ts';
+import { Detection } from './detection.ts';
+import { FeedScheduler } from './feeds/index.ts';
+import { wireFeeds } from './cli/feeds-wiring.ts';
 import type { Daemon, Service } from './main.ts';
+import { asteriskLogSource, journaldSource } from './sources/asterisk-log/source.ts';
+import { DEFAULT_BACKOFF, withRestart } from './sources/restart.ts';
+import type { EventSource } from './sources/source.ts';
 
-export function services(_d: Daemon): Service[] {
-  return [];
+function buildSources(d: Daemon): EventSource[] {
+  const a = d.config.detect.asterisk;
+  const raw: EventSource[] = [...a.logs.map((path) => asteriskLogSource(path)), ...(a.journald ? [journaldSource()] : [])];
+  return raw.map((s) => withRestart(s, DEFAULT_BACKOFF, d.log.child({ source: s.id })));
+}
+
+function detectionService(d: Daemon): Service | null {
+  const sources = buildSources(d);
+  if (sources.length === 0) return null;
+  const friends = new PrefixSet();
+  for (const f of d.policy.friends) friends.add(f, true);
+  const detection = new Detection({
+    config: d.config,
+    sources,
+    signatures: asteriskSignatures(),
+    bans: () => d.bans,
+    store: d.store,
+    clock: d.clock,
+    log: d.log.child({ stage: 'detect' }),
+    isFriend: (ip) => {
+      const p = tryParsePrefix(ip);
+      return !!p && friends.has(p);
+    },
+  });
+  return detection;
+}
+
+function feedService(d: Daemon): Service | null {
+  const { feeds, deps } = wireFeeds(d.config, d.store, d.backend, d.policy, d.clock, d.log);
+  if (feeds.length === 0) return null;
+  const scheduler = new FeedScheduler({
+    feeds,
+    deps,
+    onResult: (r) => d.log.info({ feed: r.feed, status: r.status, entries: r.entries, added: r.added, removed: r.removed, error: r.error?.message }, 'feed synced'),
+  });
+  const abort = new AbortController();
+  return {
+    name: 'feeds',
+    start: async () => scheduler.start(abort.signal),
+    stop: async () => {
+      abort.abort();
+      await scheduler.stop();
+    },
+    status: () => scheduler.status(),
+  };
+}
+
+export function services(d: Daemon): Service[] {
+  return [detectionService(d), feedService(d)].filter((s): s is Service => s !== null);
 }

@@ -74,6 +74,34 @@ export class BanService {
     return ban;
   }
 
+  /**
+   * Many bans in one store transaction and one kernel commit (the daemon's path: a flood can
+   * produce hundreds of decisions a second). A refused target is reported, not thrown.
+   */
+  async banMany(reqs: readonly BanRequest[]): Promise<{ banned: Ban[]; refused: { target: string; error: string }[] }> {
+    const banned: Ban[] = [];
+    const refused: { target: string; error: string }[] = [];
+    const now = this.clock.now();
+    this.store.transaction(() => {
+      for (const req of reqs) {
+        try {
+          const p = parseTarget(req.target);
+          this.vet(p);
+          const expires = req.duration > 0 ? now + req.duration * 1000 : null;
+          this.store.upsertBan({ target: p.text, family: p.family, origin: req.origin, reason: req.reason, expires });
+          this.store.addEvent({ at: now, ip: p.text, kind: 'ban', origin: req.origin, detail: req.reason });
+          const ban = this.store.getBan(p.text)!;
+          this.backend.add(ban);
+          banned.push(ban);
+        } catch (e) {
+          refused.push({ target: req.target, error: (e as Error).message });
+        }
+      }
+    });
+    if (banned.length) await this.commit();
+    return { banned, refused };
+  }
+
   /** Removes a ban from the store and every kernel set that could hold it. */
   async unban(target: string, origin = 'cli'): Promise<boolean> {
     const p = parseTarget(target);

@@ -1,0 +1,125 @@
+// The detection pipeline inside the daemon: sources → signatures → rules engine → BanService.
+// Sources do the I/O and detect stays pure; this file only moves events along, batches the
+// resulting bans into one kernel commit, and keeps counts for `sipwarden status`.
+import type { Config } from './config/schema.ts';
+import { errorMessage } from './core/errors.ts';
+import type { Logger } from './core/log.ts';
+import type { Decision, Offense, RawEvent } from './core/types.ts';
+import { DetectionEngine } from './detect/engine.ts';
+import { engineConfigFrom } from './detect/rules/config.ts';
+import type { Signature } from './detect/signature.ts';
+import type { BanService } from './service/bans.ts';
+import type { EventSource } from './sources/source.ts';
+import type { Store } from './store/store.ts';
+import type { Clock } from './core/clock.ts';
+
+export interface DetectionDeps {
+  config: Config;
+  sources: EventSource[];
+  signatures: Signature[];
+  bans: () => BanService;
+  store: Store;
+  clock: Clock;
+  log: Logger;
+  isFriend: (ip: string) => boolean;
+}
+
+/** How long decisions wait to share one kernel commit: fast enough, far below 50 ms. */
+const FLUSH_MS = 5;
+
+export class Detection {
+  readonly name = 'detection';
+  private readonly engine: DetectionEngine;
+  private readonly abort = new AbortController();
+  private loops: Promise<void>[] = [];
+  private queue: Decision[] = [];
+  private flushing: Promise<void> | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  readonly counts = { events: 0, offenses: 0, decisions: 0, bans: 0, refused: 0, errors: 0 };
+
+  constructor(private readonly deps: DetectionDeps) {
+    this.engine = new DetectionEngine(engineConfigFrom(deps.config), {
+      clock: deps.clock,
+      isFriend: deps.isFriend,
+      priorBans: (ip) => deps.store.offenderBans(ip),
+    });
+  }
+
+  async start(): Promise<void> {
+    for (const source of this.deps.sources) this.loops.push(this.consume(source));
+    this.deps.log.info({ sources: this.deps.sources.map((s) => s.id), signatures: this.deps.signatures.length }, 'detection started');
+  }
+
+  private async consume(source: EventSource): Promise<void> {
+    try {
+      for await (const ev of source.events(this.abort.signal)) this.handle(ev);
+    } catch (e) {
+      if (!this.abort.signal.aborted) {
+        this.counts.errors++;
+        this.deps.log.error({ source: source.id, err: errorMessage(e) }, 'source stopped');
+      }
+    }
+  }
+
+  /** One event through every signature; synchronous, so a flood cannot interleave half-counted state. */
+  handle(ev: RawEvent): void {
+    this.counts.events++;
+    for (const sig of this.deps.signatures) {
+      let o: Offense | null = null;
+      try {
+        o = sig.match(ev);
+      } catch (e) {
+        this.counts.errors++; // a signature must never throw; count it and go on
+        this.deps.log.error({ signature: sig.id, err: errorMessage(e) }, 'signature threw');
+      }
+      if (!o) continue;
+      this.counts.offenses++;
+      for (const d of this.engine.offense(o)) this.enqueue(d);
+    }
+  }
+
+  private enqueue(d: Decision): void {
+    this.counts.decisions++;
+    this.queue.push(d);
+    this.timer ??= setTimeout(() => void this.flush(), FLUSH_MS);
+  }
+
+  /** Writes queued decisions: one store transaction, one kernel commit. */
+  async flush(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.flushing;
+    const batch = this.queue.splice(0);
+    if (batch.length === 0) return;
+    this.flushing = (async () => {
+      try {
+        const r = await this.deps.bans().banMany(batch.map((d) => ({ target: d.target, duration: d.duration, origin: d.origin, reason: d.reason })));
+        for (const b of r.banned) {
+          if (b.origin.startsWith('rule:')) this.deps.store.recordOffenderBan(b.target);
+          this.deps.log.info({ target: b.target, origin: b.origin, reason: b.reason, expires: b.expires }, 'banned');
+        }
+        this.counts.bans += r.banned.length;
+        this.counts.refused += r.refused.length;
+        for (const x of r.refused) this.deps.log.warn({ target: x.target, err: x.error }, 'decision refused');
+      } catch (e) {
+        this.counts.errors++;
+        this.deps.log.error({ err: errorMessage(e) }, 'could not apply bans; the store keeps them and the reconciler retries');
+      }
+    })();
+    await this.flushing;
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await Promise.allSettled(this.loops);
+    await this.flush(); // the final commit
+  }
+
+  status(): unknown {
+    return {
+      counts: this.counts,
+      engine: { ...this.engine.stats, tracked: this.engine.trackedSources, learnedFriends: this.engine.learnedFriends },
+      sources: Object.fromEntries(this.deps.sources.map((s) => [s.id, s.stats])),
+    };
+  }
+}
