@@ -192,6 +192,16 @@ describe('APIBAN feed', () => {
     assert.equal(ok.added, 5);
   });
 
+  test('poisoned APIBAN entries are refused and counted per reason; the rest applies', async () => {
+    const good = publicIps(3, 7000);
+    server.add(['127.0.0.1', '10.0.0.1', '169.254.0.9', '224.0.0.1', '240.0.0.1', '45.99.99.99', '45.98.0.1', 'no new bans', ...good]);
+    const s = setup({}, { friends: ['45.98.0.0/24'] });
+    const r = await s.sync();
+    assert.equal(r.added, 3);
+    assert.deepEqual(r.refused, { loopback: 1, private: 1, 'link-local': 1, multicast: 1, reserved: 1, 'own-address': 1, friend: 1, malformed: 1 });
+    assert.deepEqual(feedTargets(s.store, 'apiban'), [...good].sort());
+  });
+
   test('checkOnline over v1 and v2', async () => {
     const [ip] = publicIps(1, 9000);
     server.add([ip]);
