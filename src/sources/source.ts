@@ -1,0 +1,59 @@
+// The contract every event source keeps: bytes in, RawEvent out. A source counts what it received
+// and what it skipped, so the daemon can show why a log line or a packet led to nothing.
+import { AppError, type ErrorCode } from '../core/errors.ts';
+import type { RawEvent } from '../core/types.ts';
+
+export interface SourceStats {
+  /** Events yielded. */
+  received: number;
+  /** Inputs dropped: malformed frames, records or lines, wrong HEP password, overlong lines. */
+  skipped: number;
+  /** The same count split by reason ('truncated', 'bad-magic', 'auth', ...). */
+  skippedByReason: Record<string, number>;
+  /** Times withRestart started the source again after a failure. */
+  restarts: number;
+  /** The last failure's message, or null. */
+  lastError: string | null;
+}
+
+export interface EventSource {
+  /** Stable, human-readable: "asterisk-log:/var/log/asterisk/security", "hep:127.0.0.1:9060". */
+  id: string;
+  stats: SourceStats;
+  /** Yields events until the signal aborts. Ends quietly on abort; throws on failure (see withRestart). */
+  events(signal: AbortSignal): AsyncIterable<RawEvent>;
+}
+
+export function createStats(): SourceStats {
+  return { received: 0, skipped: 0, skippedByReason: {}, restarts: 0, lastError: null };
+}
+
+export function countSkip(stats: SourceStats, reason: string): void {
+  stats.skipped++;
+  stats.skippedByReason[reason] = (stats.skippedByReason[reason] ?? 0) + 1;
+}
+
+/**
+ * A failure the operator must fix (a busy port, a missing tcpdump, a refused AMI login). On the
+ * first attempt withRestart lets it through so the daemon refuses to start; later it is retried.
+ */
+export class SourceSetupError extends AppError {
+  constructor(code: ErrorCode, message: string, opts: { cause?: unknown; hint?: string } = {}) {
+    super(code, message, opts);
+    this.name = 'SourceSetupError';
+  }
+}
+
+/** Resolves after ms, or at once when the signal aborts (never rejects). */
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
