@@ -102,15 +102,20 @@ describe('store sink', () => {
     assert.deepEqual(backend.commits[1], ['del feed:apiban 45.1.1.1']);
   });
 
-  test("a row from another origin is neither taken over nor deleted by a feed", async () => {
+  test('a feed takes over a shorter ban of another origin, never a longer or permanent one, and deletes only its own rows', async () => {
     const clock = new FakeClock();
     const h = harness({}, { clock });
-    h.store.upsertBan({ target: '45.7.7.7', family: 4, origin: 'rule:brute-force', reason: 'r', expires: clock.now() + 1000 });
+    h.store.upsertBan({ target: '45.7.7.1', family: 4, origin: 'rule:brute-force', reason: 'r', expires: clock.now() + 1000 });
+    h.store.upsertBan({ target: '45.7.7.2', family: 4, origin: 'rule:brute-force', reason: 'r', expires: clock.now() + 30 * 86_400_000 });
+    h.store.upsertBan({ target: '45.7.7.3', family: 4, origin: 'cli', reason: 'r', expires: null });
     const sink = createStoreSink(h.store, undefined, clock);
-    await sink.apply('voipbl', [{ target: '45.7.7.7', expires: clock.now() + 99_000 }], []);
-    assert.equal(h.store.getBan('45.7.7.7')!.origin, 'rule:brute-force');
-    await sink.apply('voipbl', [], ['45.7.7.7']);
-    assert.ok(h.store.getBan('45.7.7.7'));
+    const week = clock.now() + 7 * 86_400_000;
+    await sink.apply('voipbl', ['45.7.7.1', '45.7.7.2', '45.7.7.3'].map((target) => ({ target, expires: week })), []);
+    assert.deepEqual(['45.7.7.1', '45.7.7.2', '45.7.7.3'].map((t) => h.store.getBan(t)!.origin), ['feed:voipbl', 'rule:brute-force', 'cli']);
+    assert.equal(h.store.getBan('45.7.7.1')!.expires, week);
+    await sink.apply('voipbl', [], ['45.7.7.2', '45.7.7.3']);
+    assert.ok(h.store.getBan('45.7.7.2'));
+    assert.ok(h.store.getBan('45.7.7.3'));
   });
 
   test('the memory sink drops expired entries from current() by its clock', async () => {

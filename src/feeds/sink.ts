@@ -9,7 +9,7 @@ import type { FeedEntry, FeedSink } from './feed.ts';
 
 /** The part of the store a feed sink uses. */
 export interface FeedBanStore {
-  getBan(target: Target): { origin: string } | undefined;
+  getBan(target: Target): { origin: string; expires: number | null } | undefined;
   upsertBan(ban: { target: Target; family: 4 | 6; origin: string; reason: string; expires: number | null }): void;
   deleteBan(target: Target): boolean;
   activeBans(origin?: string): { target: Target; expires: number | null }[];
@@ -26,9 +26,11 @@ export interface FeedSetWriter {
 export const feedOrigin = (feed: string): string => `feed:${feed}`;
 
 /**
- * Store rows and kernel set for each feed. A target that already has a row from another origin
- * (a rule ban, another feed) keeps that row: the feed only refreshes rows it owns, and only deletes
- * rows it owns. The kernel set is the feed's own, so it always gets the entry.
+ * Store rows and kernel set for each feed. One row per target, so when a target already has a row
+ * from another origin (a rule ban, another feed), the row goes to whichever ban lasts longer: a
+ * feed listing (7 days) takes over a 1-hour rule ban, which would otherwise end the ban early;
+ * a longer or permanent ban keeps its row. A feed deletes only rows it owns. The kernel set is the
+ * feed's own, so it always gets the entry.
  */
 export function createStoreSink(store: FeedBanStore, backend?: FeedSetWriter, clock: Clock = systemClock): FeedSink {
   return {
@@ -37,8 +39,8 @@ export function createStoreSink(store: FeedBanStore, backend?: FeedSetWriter, cl
       const reason = `listed by feed ${feed}`;
       store.transaction(() => {
         for (const e of add) {
-          const owner = store.getBan(e.target)?.origin;
-          if (owner !== undefined && owner !== origin) continue;
+          const row = store.getBan(e.target);
+          if (row && row.origin !== origin && (row.expires === null || (e.expires !== null && row.expires >= e.expires))) continue;
           store.upsertBan({ target: e.target, family: e.target.includes(':') ? 6 : 4, origin, reason, expires: e.expires });
         }
         for (const t of remove) if (store.getBan(t)?.origin === origin) store.deleteBan(t);
