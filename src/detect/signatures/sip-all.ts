@@ -1,0 +1,32 @@
+// Every SIP-on-the-wire signature, configured from `sip.*` config values.
+
+import type { Signature } from '../signature.ts';
+import { effectiveUserAgents, type UserAgentOptions } from './scanner-user-agents.ts';
+import { createAuthFailureSignature, createAuthSuccessSignature } from './sip-auth.ts';
+import { createForeignDomainSignature } from './sip-foreign-domain.ts';
+import { createInjectionSignature } from './sip-injection.ts';
+import { createNmapSignature } from './sip-nmap.ts';
+import { createScannerUaSignature } from './sip-scanner-ua.ts';
+import { createSipviciousSignature } from './sip-vicious.ts';
+
+export interface SipSignatureOptions {
+  /** `sip.register_domains`; empty turns sip-foreign-domain off (it stays registered, matching nothing). */
+  registerDomains: string[];
+  /** `sip.user_agents` (builtin/add/exact/remove); default: the built-in list. */
+  userAgents?: UserAgentOptions;
+  /** `sip.injection`; false leaves sip-injection out. Default true. */
+  injection?: boolean;
+}
+
+export function sipSignatures(opts: SipSignatureOptions): Signature[] {
+  const sigs: Signature[] = [
+    createScannerUaSignature(effectiveUserAgents(opts.userAgents)),
+    createSipviciousSignature(),
+    createNmapSignature(),
+    createForeignDomainSignature(opts.registerDomains),
+    createAuthFailureSignature(),
+    createAuthSuccessSignature(),
+  ];
+  if (opts.injection !== false) sigs.splice(3, 0, createInjectionSignature());
+  return sigs;
+}

@@ -1,0 +1,71 @@
+// Helpers shared by the SIP-on-the-wire signatures (sip-*.ts): one parse per event, the offender's
+// address, and attacker text made safe for `detail` / `account`.
+
+import { normalizeIp } from '../../core/ip.ts';
+import type { Offense, OffenseKind, RawEvent } from '../../core/types.ts';
+import { parseSip, type SipMessage, type SipParseError } from '../../sip/index.ts';
+
+type SipEvent = Extract<RawEvent, { type: 'sip' }>;
+
+// Several signatures look at the same event: parse its payload once. Keyed by the Buffer, so the
+// entry goes when the event does (no clock, no I/O: still pure from the caller's view).
+const parsed = new WeakMap<Buffer, SipMessage | SipParseError>();
+
+/** The parsed message of a 'sip' event, or null (another event type, or a parse error). */
+export function sipMessageOf(ev: RawEvent): SipMessage | null {
+  if (ev.type !== 'sip') return null;
+  let m = parsed.get(ev.payload);
+  if (m === undefined) {
+    m = parseSip(ev.payload);
+    parsed.set(ev.payload, m);
+  }
+  return 'error' in m ? null : m;
+}
+
+/** A request and its event, or null for responses and everything else. */
+export function sipRequestOf(ev: RawEvent): { ev: SipEvent; msg: SipMessage } | null {
+  const msg = sipMessageOf(ev);
+  return msg && msg.kind === 'request' ? { ev: ev as SipEvent, msg } : null;
+}
+
+/** A response and its event, or null. */
+export function sipResponseOf(ev: RawEvent): { ev: SipEvent; msg: SipMessage } | null {
+  const msg = sipMessageOf(ev);
+  return msg && msg.kind === 'response' ? { ev: ev as SipEvent, msg } : null;
+}
+
+/** Attacker text made printable and short (never spread into a log record). */
+export function clean(s: string, max = 64): string {
+  const printable = s.replace(/[^\x20-\x7e\u00a0-\u00ff]/g, '?');
+  return printable.length > max ? `${printable.slice(0, max)}…` : printable;
+}
+
+export interface SipOffenseParts {
+  kind: OffenseKind;
+  detail: string;
+  account?: string | null;
+  attempt?: string;
+  callId?: string | null;
+}
+
+/**
+ * Builds the offense against `ip` (an address the packet itself carries, never header text).
+ * Null when the address is not an IP, so a broken event can never ban a wrong address.
+ */
+export function sipOffense(signature: string, ev: SipEvent, ip: string, parts: SipOffenseParts): Offense | null {
+  const addr = normalizeIp(ip);
+  if (!addr) return null;
+  const o: Offense = { ip: addr, kind: parts.kind, signature, at: ev.at, detail: parts.detail };
+  if (parts.account) o.account = clean(parts.account);
+  if (parts.attempt) o.attempt = clean(parts.attempt, 160);
+  if (parts.callId) o.callId = clean(parts.callId, 128);
+  return o;
+}
+
+/** "Call-ID:CSeq", the identity of one attempt (one request and its retransmissions). */
+export function attemptOf(msg: SipMessage): string | undefined {
+  const cid = msg.callId;
+  const cseq = msg.cseq;
+  if (cid === null) return undefined;
+  return cseq ? `${cid}:${cseq.seq}` : cid;
+}

@@ -1,0 +1,70 @@
+// Unit checks of the pieces the SIP signatures are built from: the User-Agent matcher and the
+// effective list, the SIPVicious tag decoder, and the SQL-injection test.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { BUILTIN_USER_AGENTS, createUserAgentMatcher, effectiveUserAgents } from './scanner-user-agents.ts';
+import { looksLikeSqlInjection } from './sip-injection.ts';
+import { isSipviciousTag } from './sip-vicious.ts';
+
+test('the built-in list holds every entry the firewall compiler and the signature rely on', () => {
+  const texts = new Map(BUILTIN_USER_AGENTS.map((e) => [e.text, e.match]));
+  for (const t of ['friendly-scanner', 'sipcli', 'sipvicious', 'VaxSIPUserAgent', 'VaxIPUserAgent', 'sip-scan', 'sipsak', 'sundayddr', 'iWar', 'SIVuS', 'Gulp', 'sipv', 'smap', 'friendly-request', 'siparmyknife', 'pplsip', 'owenee', 'gazllove', 'eyeBeam release 3006o stamp 17551', 'PolycomSoundPointIP SPIP_550 UA 3.3.2.0413', 'PolycomVVX-VVX_401-UA5.4.1.18405', 'Avaya IP Phone 1120E', 'Cisco-SIPGateway/IOS-15.2.4.M5', 'CSipSimple']) {
+    assert.equal(texts.get(t), 'substring', t);
+  }
+  for (const t of ['Custom', 'SIP', 'Test']) assert.equal(texts.get(t), 'exact', t);
+});
+
+test('matcher: case-insensitive, whitespace-tolerant, exact entries only as the whole value', () => {
+  const m = createUserAgentMatcher(BUILTIN_USER_AGENTS);
+  assert.equal(m.match('friendly-scanner'), 'friendly-scanner');
+  assert.equal(m.match('  Friendly-Scanner\t'), 'friendly-scanner');
+  assert.equal(m.match('eyeBeam\trelease  3006o stamp 17551'), 'eyeBeam release 3006o stamp 17551');
+  assert.equal(m.match('TEST'), 'Test');
+  assert.equal(m.match(' sip '), 'SIP');
+  for (const ok of ['SIPp/3.6', 'Test Phone', 'SIP.js/0.21.2', 'Custom SIP Phone', 'Yealink SIP-T46S 66.86.0.15', '']) assert.equal(m.match(ok), null, ok);
+});
+
+test('effective list: remove built-ins by text (any case), add substrings and exact values, or no built-ins', () => {
+  const list = effectiveUserAgents({ remove: ['SIPSAK', 'Test'], add: ['EvilDialer'], exact: ['x'] });
+  const m = createUserAgentMatcher(list);
+  assert.equal(m.match('sipsak 0.9.8.1'), null);
+  assert.equal(m.match('Test'), null);
+  assert.equal(m.match('the evildialer 2'), 'EvilDialer');
+  assert.equal(m.match('X'), 'x');
+  assert.equal(m.match('xy'), null);
+  assert.equal(createUserAgentMatcher(effectiveUserAgents({ builtin: false })).match('friendly-scanner'), null);
+  assert.equal(effectiveUserAgents().length, BUILTIN_USER_AGENTS.length);
+});
+
+test('SIPVicious tag: hex of <printable data>\\x01<6+ digits>, nothing else', () => {
+  const tag = (data: string, digits: string) => Buffer.from(`${data}\x01${digits}`).toString('hex');
+  assert.ok(isSipviciousTag(tag('7f00000113ce', '2650928076')));
+  assert.ok(isSipviciousTag(tag('100:secret', '123456')));
+  assert.ok(isSipviciousTag('3766303030303031313363650132363530393238303736'));
+  assert.ok(!isSipviciousTag(tag('100', '12345')), 'too few digits');
+  assert.ok(!isSipviciousTag(tag('100', '12345a')), 'not digits');
+  assert.ok(!isSipviciousTag(tag('', '1234567')), 'no data');
+  assert.ok(!isSipviciousTag(tag('zz', '1234567').toUpperCase()), 'upper-case hex');
+  assert.ok(!isSipviciousTag('a1b2c3d4e5f60718293a4b5c'));
+  assert.ok(!isSipviciousTag('3206210844'));
+  assert.ok(!isSipviciousTag(null));
+  // Random 32-bit-ish hex tags from real phones never decode to the shape.
+  let seed = 7;
+  for (let i = 0; i < 20000; i++) {
+    let t = '';
+    for (let k = 0; k < 4; k++) {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      t += seed.toString(16).padStart(8, '0');
+    }
+    assert.ok(!isSipviciousTag(t), t);
+  }
+});
+
+test('SQL injection: probes yes, names with apostrophes no', () => {
+  for (const probe of ["a'or'3=3--", "'or''='", "1' OR '1'='1", "x'; drop table users; --", "100%27%20or%201=1--", '" or "a"="a', "admin'--", "1 or 1=1", "x' union select 1", "1'+and+sleep(5)#", "a' UNION/**/SELECT pass"]) {
+    assert.ok(looksLikeSqlInjection(probe), probe);
+  }
+  for (const name of ["O'Brien", "D'Andrea", "Taylor's phone", "Rock'n'Roll", 'Sandor & Orla', "o'neill", '+4930123456;npdi', 'Order Desk', "Andy's", "It's me", '']) {
+    assert.ok(!looksLikeSqlInjection(name), name);
+  }
+});
