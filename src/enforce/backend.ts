@@ -2,8 +2,11 @@
 // remove only buffer; commit applies the buffer as one atomic batch; the kernel enforces expiry.
 import type { Ban, Target } from '../core/types.ts';
 
-/** Which kernel set a ban goes into. Bans from the store go to 'ban'; each feed has its own set. */
-export type SetName = 'ban' | `feed:${string}`;
+/**
+ * Which kernel set a ban goes into. Bans from the store go to 'ban'; each feed has its own set;
+ * 'scan' is the set the kernel fills itself with scanners caught on their first packet.
+ */
+export type SetName = 'ban' | 'scan' | `feed:${string}`;
 
 export interface CommitResult {
   added: number;

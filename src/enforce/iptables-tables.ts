@@ -23,8 +23,13 @@ export function ownChains(saved: string): string[] {
     .map((l) => l.slice(1).split(' ')[0]);
 }
 
+/** One table's section of iptables-save output, from `*table` to its COMMIT; '' when absent. */
 function section(saved: string, table: string): string {
-  return saved.split('*').find((s) => s.startsWith(`${table}\n`)) ?? '';
+  const lines = saved.split('\n');
+  const start = lines.indexOf(`*${table}`);
+  if (start < 0) return '';
+  const end = lines.indexOf('COMMIT', start);
+  return `${lines.slice(start, end < 0 ? undefined : end + 1).join('\n')}\n`;
 }
 
 export class IptablesTables {
@@ -43,22 +48,46 @@ export class IptablesTables {
   }
 
   /**
-   * Applies one family's script. `render(jumpExists)` gets, per entry chain, whether PREROUTING
-   * already jumps to it (so re-applying never adds a second jump).
+   * Applies every family's script (`render(family, jumpExists)`; the jump test keeps a re-apply
+   * from adding a second jump). If one is refused, the families already applied are put back as
+   * they were and the error is thrown: a failed apply leaves the previous ruleset in place.
+   * Returns the rollback, for a caller whose own later step fails.
    */
-  async apply(family: Family, tables: readonly EntryChain[], render: (jump: (chain: string) => boolean) => string): Promise<void> {
-    const saved = await this.save(family);
-    for (const { table } of tables) {
-      if (!saved.includes(`*${table}\n`)) recordCreated(this.kv, CREATED_KEY, `${family}/${table}`);
+  async applyAll(tables: readonly EntryChain[], render: (family: Family, jump: (chain: string) => boolean) => string): Promise<() => Promise<void>> {
+    const done: { family: Family; saved: string }[] = [];
+    const rollback = async () => {
+      for (const { family, saved } of done.reverse()) await this.restoreTables(family, tables, saved);
+    };
+    for (const family of [4, 6] as Family[]) {
+      const saved = await this.save(family);
+      for (const { table } of tables) {
+        if (!saved.includes(`*${table}\n`)) recordCreated(this.kv, CREATED_KEY, `${family}/${table}`);
+      }
+      const script = render(family, (chain) => hasJump(saved, chain));
+      const declared = new Set(ownChains(script));
+      let stale = '';
+      for (const { table } of tables) {
+        const gone = ownChains(section(saved, table)).filter((c) => !declared.has(c));
+        if (gone.length) stale += [`*${table}`, ...gone.map((c) => `-F ${c}`), ...gone.map((c) => `-X ${c}`), 'COMMIT', ''].join('\n');
+      }
+      try {
+        await run(this.exec, this.bin(family, 'restore'), ['--noflush'], script + stale, `applying the IPv${family} iptables rules`);
+      } catch (e) {
+        await rollback();
+        throw e;
+      }
+      done.push({ family, saved });
     }
-    const script = render((chain) => hasJump(saved, chain));
-    const declared = new Set(ownChains(script));
-    let stale = '';
-    for (const { table } of tables) {
-      const gone = ownChains(section(saved, table)).filter((c) => !declared.has(c));
-      if (gone.length) stale += [`*${table}`, ...gone.map((c) => `-F ${c}`), ...gone.map((c) => `-X ${c}`), 'COMMIT', ''].join('\n');
-    }
-    await run(this.exec, this.bin(family, 'restore'), ['--noflush'], script + stale, `applying the IPv${family} iptables rules`);
+    return rollback;
+  }
+
+  /** Puts our tables of one family back to a saved state (a table that was absent is emptied). */
+  private async restoreTables(family: Family, tables: readonly EntryChain[], saved: string): Promise<void> {
+    const parts = tables.map(({ table }) => {
+      const s = section(saved, table);
+      return s || `*${table}\nCOMMIT\n`;
+    });
+    await run(this.exec, this.bin(family, 'restore'), [], parts.join(''), `restoring the previous IPv${family} rules`);
   }
 
   /** Removes the jumps to our chains and the chains themselves, in every table given. */

@@ -28,10 +28,11 @@ test('user agents: built-in list trimmed and extended from config', () => {
   assert.ok(texts.includes('substring:evil-dialer') && texts.includes('exact:Phone') && texts.includes('exact:Test'));
 });
 
-test('every UA entry is matched after "user-agent:" with no space, a space or a tab, case-insensitively', () => {
+test('short UA tokens are matched after "user-agent:" with no space, a space or a tab; long ones anywhere', () => {
   const rules = renderSipRules(policyOf(''), 4, { kind: 'drop', allowSet: 'a', scanSet: 's' }).rules.join('\n');
+  assert.ok(rules.includes(`--hex-string "|${hexOf('friendly-scanner')}|" -j sipwarden-scanner`), 'distinctive token: anywhere');
   for (const sep of ['user-agent:', 'user-agent: ', 'user-agent:\t']) {
-    assert.ok(rules.includes(hexOf(`${sep}friendly-scanner`)), `separator ${JSON.stringify(sep)}`);
+    assert.ok(rules.includes(hexOf(`${sep}smap`)), `separator ${JSON.stringify(sep)}`);
     // exact entries end at the line end, so "Test Phone" and "TestPBX" do not match
     assert.ok(rules.includes(hexOf(`${sep}Test\r`)) && rules.includes(hexOf(`${sep}Test\n`)));
   }
@@ -42,9 +43,12 @@ test('every UA entry is matched after "user-agent:" with no space, a space or a 
 test('scanner hits ban in the kernel on the first packet; friends are skipped; only the first packets are scanned', () => {
   const rules = renderSipRules(policyOf('sip:\n  scanner_ban_time: 2h\n  inspect_packets: 3\n'), 4, { kind: 'drop', allowSet: 'sipwarden-allow4', scanSet: 'sipwarden-scan4' }).rules;
   assert.ok(rules.includes('-A sipwarden-scanner -j SET --add-set sipwarden-scan4 src --exist --timeout 7200'));
+  assert.ok(rules.includes('-A sipwarden-scanner -j CONNMARK --set-xmark 0x10000000/0x10000000'), 'the flow remembers it');
+  const remembered = rules.findIndex((r) => r.includes('-m connmark --mark 0x10000000/0x10000000 -j sipwarden-scanner'));
   const gate = rules.findIndex((r) => r.includes('--connbytes 4:'));
   const allow = rules.findIndex((r) => r.startsWith('-A sipwarden-sip-in -m set --match-set sipwarden-allow4 src -j RETURN'));
   const firstString = rules.findIndex((r) => r.startsWith('-A sipwarden-sip-in -m string'));
+  assert.ok(remembered >= 0 && remembered < gate, 'a caught flow is dropped before the inspection window is checked');
   assert.ok(gate >= 0 && gate < allow && allow < firstString, 'connbytes gate, then friends, then the string rules');
   const noBan = renderSipRules(policyOf('sip:\n  scanner_ban_time: 0\n'), 4, { kind: 'drop', allowSet: 'a', scanSet: 's' }).rules;
   assert.ok(!noBan.some((r) => r.includes('--add-set')));

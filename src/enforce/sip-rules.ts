@@ -25,6 +25,14 @@ export type SipRuleMode =
   | { kind: 'drop'; allowSet: string; scanSet: string } // iptables backend
   | { kind: 'mark'; scannerMark: number; foreignMark: number }; // nftables backend
 
+/**
+ * Tokens at least this long are distinctive enough to match anywhere in a packet (no benign
+ * Call-ID holds "friendly-scanner"); shorter ones (smap, sipv, iWar) match only at the start of the
+ * User-Agent value, so a Call-ID, tag or body that happens to hold them is not dropped. The
+ * userspace signature (capture, HEP) matches every entry anywhere in the User-Agent value.
+ */
+export const DISTINCTIVE_TOKEN_LENGTH = 8;
+
 function hex(text: string): string {
   return `"|${Buffer.from(text, 'latin1').toString('hex')}|"`;
 }
@@ -64,7 +72,7 @@ function uaStageA(e: UserAgentEntry): string[] {
 }
 
 function uaStageB(e: UserAgentEntry): string[] {
-  if (e.match === 'substring') return UA_SEPARATORS.map((s) => s + e.text);
+  if (e.match === 'substring') return e.text.length >= DISTINCTIVE_TOKEN_LENGTH ? [] : UA_SEPARATORS.map((s) => s + e.text);
   return UA_SEPARATORS.flatMap((s) => [`${s}${e.text}\r`, `${s}${e.text}\n`]);
 }
 
@@ -84,7 +92,10 @@ export function renderSipRules(policy: Policy, family: Family, mode: SipRuleMode
     for (const proto of ['udp', 'tcp']) A(CHAIN.sip, `-p ${proto} -m multiport --dports ${ports} -j ${CHAIN.sipIn}`);
   }
 
-  // Scanner hit: ban in the kernel and drop (iptables), or mark for the nft chain.
+  // Scanner hit: remember it on the flow (its retransmissions and later packets die too, even with
+  // no ban), then ban in the kernel and drop (iptables), or mark for the nft chain.
+  const ct = `0x${policy.mark.toString(16)}`;
+  A(CHAIN.scanner, `-j CONNMARK --set-xmark ${ct}/${ct}`);
   if (mode.kind === 'drop') {
     if (policy.scannerBanTime > 0) {
       A(CHAIN.scanner, `-j SET --add-set ${mode.scanSet} src --exist --timeout ${policy.scannerBanTime}`);
@@ -117,16 +128,23 @@ export function renderSipRules(policy: Policy, family: Family, mode: SipRuleMode
     }
   }
 
+  // A flow already caught: every later packet of it goes the way of its first.
+  A(CHAIN.sipIn, `-m connmark --mark ${ct}/${ct} -j ${CHAIN.scanner}`);
   // Everything below scans the packet: only the first packets of a flow.
   A(CHAIN.sipIn, `-m connbytes --connbytes ${policy.inspectPackets + 1}: --connbytes-dir original --connbytes-mode packets -j RETURN`);
   if (mode.kind === 'drop') A(CHAIN.sipIn, `-m set --match-set ${mode.allowSet} src -j RETURN`);
   for (const s of policy.injection) A(CHAIN.sipIn, `${str(s)} -j ${CHAIN.scanner}`);
 
   policy.userAgents.forEach((e, i) => {
+    const anchored = uaStageB(e);
+    if (anchored.length === 0) {
+      A(CHAIN.sipIn, `${str(e.text)} -j ${CHAIN.scanner}`); // distinctive: anywhere
+      return;
+    }
     const chain = CHAIN.ua(i);
     chains.push(chain);
     for (const s of uaStageA(e)) A(CHAIN.sipIn, `${str(s)} -j ${chain}`);
-    for (const s of uaStageB(e)) A(chain, `${str(s)} -j ${CHAIN.scanner}`);
+    for (const s of anchored) A(chain, `${str(s)} -j ${CHAIN.scanner}`);
     A(chain, `-j ${CHAIN.uaOdd}`);
   });
   // The token is in the packet and the User-Agent header is spaced oddly: an evasion attempt.

@@ -4,7 +4,7 @@
 import type { Clock } from '../../core/clock.ts';
 import { tryParsePrefix } from '../../core/ip.ts';
 import type { Logger } from '../../core/log.ts';
-import type { Ban, Exec, Family, Target } from '../../core/types.ts';
+import type { Ban, Exec, Target } from '../../core/types.ts';
 import { kernelTimeout, type CommitResult, type FirewallBackend, type KernelEntry, type SetName } from '../backend.ts';
 import { requireTool, run } from '../exec.ts';
 import { IptablesTables, type EntryChain } from '../iptables-tables.ts';
@@ -12,8 +12,8 @@ import type { KeyValue } from '../kernel-state.ts';
 import type { Policy } from '../policy.ts';
 import { CHAIN } from '../sip-rules.ts';
 import { IPSET, setFor } from './names.ts';
-import { parseIpsetSave } from './parse.ts';
-import { renderIpsetScript, renderIptablesScript } from './render.ts';
+import { parseIpsetSave, parseMembers } from './parse.ts';
+import { comparedSets, renderIpsetAbort, renderIpsetCommit, renderIpsetPrepare, renderIptablesScript, type IpsetState } from './render.ts';
 
 const ENTRIES: EntryChain[] = [
   { table: 'raw', chain: CHAIN.raw },
@@ -45,12 +45,34 @@ export class IptablesBackend implements FirewallBackend {
     this.tables = new IptablesTables(deps.exec, deps.kv);
   }
 
-  async init(): Promise<void> {
-    // The sets come first: the rules refer to them.
-    await run(this.deps.exec, requireTool('ipset'), ['restore'], renderIpsetScript(this.deps), 'creating the ipsets');
-    for (const family of [4, 6] as Family[]) {
-      await this.tables.apply(family, ENTRIES, (jump) => renderIptablesScript(this.deps, family, jump));
+  /** What the kernel holds of our sets: names, and members of the static and list sets. */
+  private async ipsetState(): Promise<IpsetState> {
+    const ipset = requireTool('ipset');
+    const names = new Set((await run(this.deps.exec, ipset, ['list', '-n'])).split('\n').filter((n) => n.startsWith('sipwarden')));
+    const members = new Map<string, string[]>();
+    for (const name of comparedSets(this.deps)) {
+      if (!names.has(name)) continue;
+      members.set(name, parseMembers(await run(this.deps.exec, ipset, ['save', name]), name));
     }
+    return { names, members };
+  }
+
+  /**
+   * Sets first (the rules refer to them; static ones are filled as temporary copies), then the
+   * rules of both families, then the copies swapped in. A refused step undoes the earlier ones.
+   */
+  async init(): Promise<void> {
+    const ipset = requireTool('ipset');
+    const state = await this.ipsetState();
+    try {
+      await run(this.deps.exec, ipset, ['restore'], renderIpsetPrepare(this.deps, state), 'creating the ipsets');
+      await this.tables.applyAll(ENTRIES, (family, jump) => renderIptablesScript(this.deps, family, jump));
+    } catch (e) {
+      await this.deps.exec(ipset, ['restore', '-exist'], `${renderIpsetAbort(this.deps, state)}\n`);
+      throw e;
+    }
+    const commit = renderIpsetCommit(this.deps, state);
+    if (commit) await run(this.deps.exec, ipset, ['restore'], commit, 'swapping in the friend and range sets');
   }
 
   add(ban: Ban, set: SetName = 'ban'): void {

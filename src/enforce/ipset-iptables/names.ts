@@ -16,5 +16,7 @@ export const IPSET = {
 };
 
 export function setFor(set: SetName, family: Family): string {
-  return set === 'ban' ? IPSET.ban(family) : IPSET.feed(set.slice('feed:'.length), family);
+  if (set === 'ban') return IPSET.ban(family);
+  if (set === 'scan') return IPSET.scan(family);
+  return IPSET.feed(set.slice('feed:'.length), family);
 }

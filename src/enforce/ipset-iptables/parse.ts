@@ -14,3 +14,14 @@ export function parseIpsetSave(text: string, setName: string): Map<string, Kerne
   }
   return out;
 }
+
+/** The members of a set as `ipset save` prints them (addresses normalised; set names as they are). */
+export function parseMembers(text: string, setName: string): string[] {
+  const out: string[] = [];
+  for (const line of text.split('\n')) {
+    const parts = line.trim().split(/\s+/);
+    if (parts[0] !== 'add' || parts[1] !== setName || !parts[2]) continue;
+    out.push(tryParsePrefix(parts[2])?.text ?? parts[2]);
+  }
+  return out;
+}

@@ -1,7 +1,12 @@
-// Renders the iptables backend: one `ipset restore` script for the sets and one
+// Renders the iptables backend: `ipset restore` scripts for the sets and one
 // `iptables-restore --noflush` script per family for our chains. Nothing here runs anything.
-import type { Family } from '../../core/types.ts';
+//
+// An apply is two-phase so a refused ruleset changes nothing: `prepare` creates missing sets and
+// fills temporary copies of the static sets (friends, ranges); the rules go in; `commit` swaps
+// the copies into place. Static sets whose content is already right are left alone, so applying
+// twice changes nothing at all.
 import type { Prefix } from '../../core/ip.ts';
+import type { Family } from '../../core/types.ts';
 import type { Policy } from '../policy.ts';
 import { CHAIN, renderSipRules, type RenderedSipRules } from '../sip-rules.ts';
 import { IPSET } from './names.ts';
@@ -15,42 +20,92 @@ export interface IptablesLayout {
   feeds: string[];
 }
 
-/** Creates every set (idempotent with -exist) and refills the static ones (friends, ranges) by swap. */
-export function renderIpsetScript(layout: IptablesLayout): string {
+/** What the kernel holds now: set names, and the members of the static and list sets. */
+export interface IpsetState {
+  names: Set<string>;
+  members: Map<string, string[]>;
+}
+
+interface SetSpec {
+  name: string;
+  spec: string;
+  /** Static content (friends, ranges), refilled by swap when it differs; undefined = dynamic. */
+  content?: string[];
+}
+
+function setSpecs(layout: IptablesLayout): SetSpec[] {
   const { policy } = layout;
-  const out: string[] = [];
-  const create = (name: string, spec: string) => out.push(`create ${name} ${spec} -exist`);
-  const refill = (name: string, spec: string, prefixes: Prefix[]) => {
-    const tmp = IPSET.tmp(name);
-    create(tmp, spec);
-    out.push(`flush ${tmp}`);
-    for (const p of prefixes) out.push(`add ${tmp} ${p.text} -exist`);
-    out.push(`swap ${tmp} ${name}`, `destroy ${tmp}`);
-  };
+  const texts = (ps: Prefix[]) => ps.map((p) => p.text);
+  const out: SetSpec[] = [];
   for (const f of FAMILIES) {
-    const allowSpec = `hash:net family ${INET[f]} maxelem 65536`;
-    create(IPSET.allow(f), allowSpec);
-    refill(IPSET.allow(f), allowSpec, policy.friends.filter((p) => p.family === f));
-    create(IPSET.ban(f), `hash:net family ${INET[f]} timeout 0 hashsize 65536 maxelem 16777216`);
-    create(IPSET.scan(f), `hash:ip family ${INET[f]} timeout ${policy.scannerBanTime || 3600} maxelem 1048576`);
-    for (const feed of layout.feeds) create(IPSET.feed(feed, f), `hash:net family ${INET[f]} timeout 0 maxelem 16777216`);
+    out.push({ name: IPSET.allow(f), spec: `hash:net family ${INET[f]} maxelem 65536`, content: texts(policy.friends.filter((p) => p.family === f)) });
+    out.push({ name: IPSET.ban(f), spec: `hash:net family ${INET[f]} timeout 0 hashsize 65536 maxelem 16777216` });
+    out.push({ name: IPSET.scan(f), spec: `hash:ip family ${INET[f]} timeout ${policy.scannerBanTime || 3600} maxelem 1048576` });
+    for (const feed of layout.feeds) out.push({ name: IPSET.feed(feed, f), spec: `hash:net family ${INET[f]} timeout 0 maxelem 16777216` });
   }
   for (const r of policy.ranges) {
-    const spec = 'hash:net family inet maxelem 65536';
-    create(IPSET.range(r.name), spec);
-    refill(IPSET.range(r.name), spec, r.prefixes.filter((p) => p.family === 4));
+    out.push({ name: IPSET.range(r.name), spec: 'hash:net family inet maxelem 65536', content: texts(r.prefixes.filter((p) => p.family === 4)) });
   }
-  // The list:sets are rebuilt each time so a range switched off stops being dropped.
-  create(IPSET.block, 'list:set size 64');
-  create(IPSET.blockUdp, 'list:set size 64');
-  out.push(`flush ${IPSET.block}`, `flush ${IPSET.blockUdp}`);
-  const all = [
-    ...FAMILIES.flatMap((f) => [IPSET.ban(f), IPSET.scan(f), ...layout.feeds.map((feed) => IPSET.feed(feed, f))]),
-    ...policy.ranges.filter((r) => r.proto === 'all').map((r) => IPSET.range(r.name)),
-  ];
-  for (const s of all) out.push(`add ${IPSET.block} ${s}`);
-  for (const r of policy.ranges.filter((r) => r.proto === 'udp')) out.push(`add ${IPSET.blockUdp} ${IPSET.range(r.name)}`);
+  return out;
+}
+
+/** Members of the two list:sets: every set dropped on all protocols, and the UDP-only ones. */
+function listMembers(layout: IptablesLayout): Map<string, string[]> {
+  const { policy } = layout;
+  return new Map([
+    [
+      IPSET.block,
+      [
+        ...FAMILIES.flatMap((f) => [IPSET.ban(f), IPSET.scan(f), ...layout.feeds.map((feed) => IPSET.feed(feed, f))]),
+        ...policy.ranges.filter((r) => r.proto === 'all').map((r) => IPSET.range(r.name)),
+      ],
+    ],
+    [IPSET.blockUdp, policy.ranges.filter((r) => r.proto === 'udp').map((r) => IPSET.range(r.name))],
+  ]);
+}
+
+const same = (a: string[] | undefined, b: string[]) => !!a && a.length === b.length && [...a].sort().join() === [...b].sort().join();
+
+/** Sets whose members apply compares with the kernel: the static ones and the two list:sets. */
+export function comparedSets(layout: IptablesLayout): string[] {
+  return [...setSpecs(layout).filter((s) => s.content).map((s) => s.name), IPSET.block, IPSET.blockUdp];
+}
+
+/** Phase one: create what is missing, fill temporary copies of changed static sets. */
+export function renderIpsetPrepare(layout: IptablesLayout, state: IpsetState): string {
+  const out: string[] = [];
+  for (const s of setSpecs(layout)) {
+    out.push(`create ${s.name} ${s.spec} -exist`);
+    if (s.content && !same(state.members.get(s.name), s.content)) {
+      const tmp = IPSET.tmp(s.name);
+      out.push(`create ${tmp} ${s.spec} -exist`, `flush ${tmp}`, ...s.content.map((p) => `add ${tmp} ${p} -exist`));
+    }
+  }
+  out.push(`create ${IPSET.block} list:set size 64 -exist`, `create ${IPSET.blockUdp} list:set size 64 -exist`);
   return `${out.join('\n')}\n`;
+}
+
+/** Phase two, after the rules are in: swap the copies in, and set the list:sets' members. */
+export function renderIpsetCommit(layout: IptablesLayout, state: IpsetState): string {
+  const out: string[] = [];
+  for (const s of setSpecs(layout)) {
+    if (s.content && !same(state.members.get(s.name), s.content)) out.push(`swap ${IPSET.tmp(s.name)} ${s.name}`, `destroy ${IPSET.tmp(s.name)}`);
+  }
+  for (const [list, members] of listMembers(layout)) {
+    if (same(state.members.get(list), members)) continue;
+    out.push(`flush ${list}`, ...members.map((m) => `add ${list} ${m}`));
+  }
+  return out.length ? `${out.join('\n')}\n` : '';
+}
+
+/** Cleans up after a refused apply: temporary copies, and sets this apply created. */
+export function renderIpsetAbort(layout: IptablesLayout, state: IpsetState): string {
+  const out: string[] = [];
+  for (const s of setSpecs(layout)) if (s.content) out.push(`destroy ${IPSET.tmp(s.name)}`);
+  for (const name of [IPSET.block, IPSET.blockUdp, ...setSpecs(layout).map((s) => s.name)]) {
+    if (!state.names.has(name)) out.push(`destroy ${name}`);
+  }
+  return out.join('\n');
 }
 
 /** The raw and mangle sections of `iptables-restore --noflush` for one family. */
@@ -75,4 +130,10 @@ export function renderMangle(sip: RenderedSipRules, jump: (chain: string) => boo
   const lines = ['*mangle', ...sip.chains.map((c) => `:${c} - [0:0]`)];
   if (!jump(CHAIN.sip)) lines.push(`-I PREROUTING 1 -j ${CHAIN.sip}`);
   return [...lines, ...sip.rules, 'COMMIT'];
+}
+
+/** `sipwarden render`: both ipset phases as one script, for reading. */
+export function renderIpsetScript(layout: IptablesLayout): string {
+  const empty: IpsetState = { names: new Set(), members: new Map() };
+  return renderIpsetPrepare(layout, empty) + renderIpsetCommit(layout, empty);
 }

@@ -49,12 +49,18 @@ export class NftablesBackend implements FirewallBackend {
     }
   }
 
+  /**
+   * The marking rules go in first (harmless alone: they only mark), then the nft table in one
+   * transaction; if nft refuses it, the marking rules are put back as they were.
+   */
   async init(): Promise<void> {
-    await this.nft(renderNftRuleset(this.deps), 'applying the nftables ruleset');
     const mark = { kind: 'mark' as const, scannerMark: this.deps.policy.mark, foreignMark: this.deps.policy.mark * 2 };
-    for (const family of [4, 6] as Family[]) {
-      const sip = renderSipRules(this.deps.policy, family, mark);
-      await this.tables.apply(family, ENTRIES, (jump) => `${renderMangle(sip, jump).join('\n')}\n`);
+    const rollback = await this.tables.applyAll(ENTRIES, (family, jump) => `${renderMangle(renderSipRules(this.deps.policy, family, mark), jump).join('\n')}\n`);
+    try {
+      await this.nft(renderNftRuleset(this.deps), 'applying the nftables ruleset');
+    } catch (e) {
+      await rollback();
+      throw e;
     }
   }
 
@@ -69,6 +75,7 @@ export class NftablesBackend implements FirewallBackend {
   }
 
   private setOf(p: Pending): string {
+    if (p.set === 'scan') return NFT_SET.scan(p.prefix.family);
     return isSingleAddress(p.prefix) ? NFT_SET.hosts(p.set, p.prefix.family) : NFT_SET.nets(p.set, p.prefix.family);
   }
 
@@ -153,6 +160,7 @@ export class NftablesBackend implements FirewallBackend {
   }
 
   list(set: SetName = 'ban'): Promise<Map<Target, KernelEntry>> {
+    if (set === 'scan') return this.listScanners();
     return this.listMany(([4, 6] as Family[]).flatMap((f) => [NFT_SET.hosts(set, f), NFT_SET.nets(set, f)]));
   }
 
