@@ -1,7 +1,7 @@
 // The daemon's optional parts, built from the config: detection (sources, signatures, rules) and
 // the feed scheduler. Each is a Service the daemon starts in order and stops in reverse.
 import { PrefixSet, tryParsePrefix } from './core/ip.ts';
-import { asteriskSignatures } from './detect/signatures/index.ts';
+import { configuredSignatures } from './cli/signatures.ts';
 import { Detection } from './detection.ts';
 import { FeedScheduler } from './feeds/index.ts';
 import { wireFeeds } from './cli/feeds-wiring.ts';
@@ -24,7 +24,7 @@ function detectionService(d: Daemon): Service | null {
   const detection = new Detection({
     config: d.config,
     sources,
-    signatures: asteriskSignatures(),
+    signatures: configuredSignatures(d.config),
     bans: () => d.bans,
     store: d.store,
     clock: d.clock,

@@ -10,6 +10,7 @@ import { registerFeedCommands, syncFeeds } from './commands/feeds.ts';
 import { registerFirewallCommands } from './commands/firewall.ts';
 import { registerInstallCommand } from './commands/install.ts';
 import { registerRunCommand } from './commands/run.ts';
+import { registerTestSignatureCommand } from './commands/test-signature.ts';
 import { openContext, type GlobalOptions } from './context.ts';
 import { EXIT, exitCodeFor } from './exit-codes.ts';
 
@@ -41,6 +42,7 @@ registerConfigCommands(program, globals);
 registerDoctorCommand(program, globals);
 registerRunCommand(program, globals);
 registerFeedCommands(program, globals);
+registerTestSignatureCommand(program, globals);
 registerInstallCommand(program, globals, async (configPath) => {
   const ctx = await openContext({ ...globals(), config: configPath }, { resolveNames: true });
   try {

@@ -1,0 +1,44 @@
+// sipwarden test-signature FILE: our fail2ban-regex. Runs every signature over a log file (or an
+// AMI event dump) offline, prints what matched, and checks `# expect:` annotations.
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { loadConfig } from '../../config/load.ts';
+import { AppError } from '../../core/errors.ts';
+import { testSignatureText } from '../../detect/test-signature.ts';
+import type { GlobalOptions } from '../context.ts';
+import { EXIT } from '../exit-codes.ts';
+import { info, printJson } from '../output.ts';
+import { configuredSignatures } from '../signatures.ts';
+
+export function registerTestSignatureCommand(program: Command, globals: () => GlobalOptions): void {
+  program
+    .command('test-signature')
+    .argument('<file>', 'an Asterisk log (one event per line) or, with --format ami, AMI events')
+    .option('--format <format>', 'log or ami', 'log')
+    .option('-v, --verbose', 'print every line that matched and what it produced')
+    .description('run the signatures over a file offline, like fail2ban-regex; exit 1 if an # expect: fails')
+    .addHelpText('after', '\nAnnotate a line with `# expect: {"ip": "203.0.113.7", "kind": "auth-failure"}` (or `# expect: null`)\nabove it to turn the file into a test.')
+    .action((file: string, opts: { format: string; verbose?: boolean }) => {
+      if (opts.format !== 'log' && opts.format !== 'ami') throw new AppError('ERR_USAGE', `--format '${opts.format}' is not supported: use log or ami`);
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch (e) {
+        throw new AppError('ERR_NOT_FOUND', `cannot read ${file}: ${(e as Error).message}`);
+      }
+      const { config } = loadConfig(globals().config);
+      const report = testSignatureText(text, configuredSignatures(config), { format: opts.format, source: file });
+      if (globals().json) printJson(report);
+      else {
+        const s = report.summary;
+        for (const r of report.results) {
+          if (r.ok === false) info(`FAIL line ${r.lineNo}: ${r.problem}\n  ${r.text}`);
+          else if (opts.verbose && r.offenses.length) info(`line ${r.lineNo}: ${r.offenses.map((o) => `${o.signature} ${o.kind} ${o.ip}${o.account ? ` account=${o.account}` : ''}`).join('; ')}`);
+        }
+        info(`Lines: ${s.lines} lines, ${s.ignored} ignored, ${s.matched} matched, ${s.missed} missed`);
+        info(`Signatures: ${Object.entries(s.perSignature).filter(([, n]) => n > 0).map(([id, n]) => `${id} ${n}`).join(', ') || 'none matched'}`);
+        if (s.expectations) info(`Expectations: ${s.expectations - s.failed} of ${s.expectations} held`);
+      }
+      if (report.summary.failed > 0) process.exitCode = EXIT.FAILURE;
+    });
+}
