@@ -48,17 +48,19 @@ export function registerBanCommands(program: Command, globals: () => GlobalOptio
 
   program
     .command('bans')
+    .option('--origin <prefix>', 'only bans whose origin starts with this (cli, rule:, feed:apiban, signature:)')
     .description('list active bans: the store, plus scanners the kernel banned on their first packet')
-    .action(async () => {
+    .action(async (opts: { origin?: string }) => {
       const ctx = await openContext(globals());
       try {
         const now = ctx.clock.now();
-        const rows = ctx.store.activeBans().map((b) => ({ target: b.target, origin: b.origin, reason: b.reason, created: b.created, expires: b.expires, hits: b.hits }));
+        let rows = ctx.store.activeBans().map((b) => ({ target: b.target, origin: b.origin, reason: b.reason, created: b.created, expires: b.expires, hits: b.hits }));
         if (ctx.backend.name !== 'none' && process.getuid?.() === 0) {
           for (const [target, e] of await ctx.backend.listScanners()) {
             rows.push({ target, origin: 'signature:kernel-scanner', reason: 'caught by a User-Agent or injection rule on its first packet', created: now, expires: e.timeout === null ? null : now + e.timeout * 1000, hits: 1 });
           }
         }
+        if (opts.origin) rows = rows.filter((r) => r.origin.startsWith(opts.origin!));
         if (globals().json) return printJson(rows);
         if (rows.length === 0) return info('no active bans');
         printTable(['TARGET', 'ORIGIN', 'EXPIRES', 'HITS', 'REASON'], rows.map((r) => [r.target, r.origin, formatTime(r.expires), r.hits, r.reason]));
