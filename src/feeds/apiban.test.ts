@@ -202,6 +202,19 @@ describe('APIBAN feed', () => {
     assert.deepEqual(feedTargets(s.store, 'apiban'), [...good].sort());
   });
 
+  test('a server that never answers times out as a transient error; the list stays', async () => {
+    server.add(publicIps(4, 8000));
+    const h = harness({ apiban: { key: 'testkey', url: server.url } });
+    const feed = createApibanFeed(h.config.feeds.apiban!, { timeoutMs: 300 });
+    await runFeedSync(feed, h.deps);
+    server.add(publicIps(1, 8100));
+    server.failNext('hang');
+    const r = await runFeedSync(feed, h.deps);
+    assert.equal(r.error!.kind, 'transient');
+    assert.match(r.error!.message, /no answer within 300 ms/);
+    assert.equal(feedTargets(h.store, 'apiban').length, 4);
+  });
+
   test('checkOnline over v1 and v2', async () => {
     const [ip] = publicIps(1, 9000);
     server.add([ip]);

@@ -40,7 +40,7 @@ export class ApibanTestServer {
   private readonly server: Server;
   private entries: Entry[] = []; // ordered by id
   private nextId: number;
-  private readonly failures = new Map<number, { status: number; body?: string }>();
+  private readonly failures = new Map<number, { status: number | 'hang'; body?: string }>();
   readonly requests: RecordedRequest[] = [];
   readonly keys: Set<string>;
   readonly pageSize: number;
@@ -86,13 +86,16 @@ export class ApibanTestServer {
     return this.entries.filter((e) => !set || e.set === set).map((e) => e.ip);
   }
 
-  /** Makes the n-th request from the start (1-based, counting every request) fail with a status. */
-  failOn(n: number, status: 429 | 503 | 500 | 200, body?: string): void {
+  /**
+   * Makes the n-th request from the start (1-based, counting every request) fail with a status, or
+   * 'hang': never answer (until close), for client timeouts.
+   */
+  failOn(n: number, status: 429 | 503 | 500 | 200 | 'hang', body?: string): void {
     this.failures.set(n, { status, body });
   }
 
   /** Makes the next request fail. */
-  failNext(status: 429 | 503 | 500 | 200, body?: string): void {
+  failNext(status: 429 | 503 | 500 | 200 | 'hang', body?: string): void {
     this.failOn(this.requests.length + 1, status, body);
   }
 
@@ -109,13 +112,15 @@ export class ApibanTestServer {
     };
     this.requests.push(rec);
     const injected = this.failures.get(this.requests.length);
+    if (injected?.status === 'hang') return;
     const [status, body] = injected ? this.injectedAnswer(injected) : this.answer(rec);
     rec.status = status;
     res.writeHead(status, { 'content-type': 'application/json' });
     res.end(typeof body === 'string' ? body : JSON.stringify(body));
   }
 
-  private injectedAnswer(f: { status: number; body?: string }): [number, unknown] {
+  private injectedAnswer(f: { status: number | 'hang'; body?: string }): [number, unknown] {
+    if (f.status === 'hang') return [0, ''];
     if (f.body !== undefined) return [f.status, f.body];
     if (f.status === 429) return [429, RATE_LIMITED];
     return [f.status, f.status === 200 ? '{not json' : '<html>Service Unavailable</html>'];
