@@ -1,0 +1,31 @@
+// One attempt, several lines: a failed PJSIP REGISTER writes a NOTICE plus InvalidAccountID /
+// ChallengeResponseFailed with the same Call-ID. Lines with the same attempt key within a short
+// window count once, unless the same event repeats: a brute-forcer that keeps one Call-ID and bumps
+// CSeq writes the same event again for each guess, and each of those is a new attempt.
+import type { Offense } from '../../core/types.ts';
+import { eventOf } from './hit.ts';
+import type { AttemptGroup, SourceState } from './source-table.ts';
+
+/** How long the lines of one attempt may be spread over. */
+export const ATTEMPT_WINDOW_MS = 5000;
+/** Interleaved attempts (different Call-IDs) remembered per source besides the latest. */
+const MORE_GROUPS = 3;
+
+/** True when the offense starts a new attempt (to be counted); false when it joins one. */
+export function isNewAttempt(s: SourceState, o: Offense): boolean {
+  if (!o.attempt) return true;
+  const event = eventOf(o);
+  const g = s.group?.key === o.attempt ? s.group : s.moreGroups?.find((x) => x.key === o.attempt);
+  if (g && o.at >= g.start && o.at - g.start <= ATTEMPT_WINDOW_MS && !g.seen.split('\n').includes(event)) {
+    g.seen += `\n${event}`;
+    return false;
+  }
+  const fresh: AttemptGroup = { key: o.attempt, start: o.at, seen: event };
+  if (s.group && s.group.key !== o.attempt) {
+    const more = (s.moreGroups ??= []).filter((x) => x.key !== o.attempt);
+    more.push(s.group);
+    s.moreGroups = more.length > MORE_GROUPS ? more.slice(-MORE_GROUPS) : more;
+  }
+  s.group = fresh;
+  return true;
+}
