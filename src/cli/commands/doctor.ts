@@ -31,6 +31,8 @@ const FEATURES: [string, string][] = [
   ['connection byte counts (xt_connbytes, conntrack)', '-m connbytes --connbytes 5: --connbytes-dir original --connbytes-mode packets -j RETURN'],
   ['ipset match and SET target (xt_set)', '-m set --match-set sipwarden-doctor src -j SET --add-set sipwarden-doctor src --exist --timeout 60'],
   ['multiport match', '-p udp -m multiport --dports 5060:5261 -j RETURN'],
+  ['connection marks (xt_connmark, CONNMARK)', '-m connmark --mark 0x10000000/0x10000000 -j CONNMARK --set-xmark 0x10000000/0x10000000'],
+  ['packet marks (MARK, for the nftables backend)', '-j MARK --set-xmark 0x10000000/0x10000000'],
 ];
 
 async function kernelChecks(out: Finding[]): Promise<void> {
