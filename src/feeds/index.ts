@@ -3,7 +3,7 @@
 import type { Config } from '../config/schema.ts';
 import type { Clock } from '../core/clock.ts';
 import { AppError } from '../core/errors.ts';
-import type { Prefix } from '../core/ip.ts';
+import { normalizeIp, type Prefix } from '../core/ip.ts';
 import type { Logger } from '../core/log.ts';
 import { createApibanFeed, lastFullMark, type ApibanFeedOptions } from './apiban.ts';
 import type { ApibanCheck } from './apiban-client.ts';
@@ -109,5 +109,7 @@ export async function checkOnline(config: Config, ip: string, opts: CreateFeedsO
   if (!config.feeds.apiban) {
     throw new AppError('ERR_USAGE', 'check --online asks APIBAN, but feeds.apiban is not configured', { hint: 'run: sipwarden install --apiban-key KEY' });
   }
-  return createApibanFeed(config.feeds.apiban, opts).checkOnline(ip, opts.signal);
+  const addr = normalizeIp(ip);
+  if (!addr) throw new AppError('ERR_TARGET_INVALID', `invalid IP address '${ip}': expected an IPv4 or IPv6 address like 192.0.2.7`);
+  return createApibanFeed(config.feeds.apiban, opts).checkOnline(addr, opts.signal);
 }

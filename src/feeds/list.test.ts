@@ -7,6 +7,8 @@ import { gzipSync } from 'node:zlib';
 import { publicIps } from '../../test/helpers/apiban-server.ts';
 import { feedTargets, harness } from '../../test/helpers/feed-harness.ts';
 import { ListTestServer } from '../../test/helpers/list-server.ts';
+import { silentLogger } from '../core/log.ts';
+import { createFeedDeps } from './index.ts';
 import { createListFeed, parseList } from './list.ts';
 import { runFeedSync } from './runner.ts';
 
@@ -127,6 +129,17 @@ describe('list feeds', () => {
     assert.equal(r.added, 1);
     assert.deepEqual(r.refused, { 'too-broad': 1, loopback: 1, private: 1, 'own-address': 1 });
     assert.deepEqual(feedTargets(s.store, 'voipbl'), ['45.6.0.1']);
+  });
+
+  test('an entry that became a friend since the last sync is dropped, even on a 304', async () => {
+    const url = server.set('/friendly.txt', '45.8.0.1\n45.8.0.2\n', { etag: '"f1"' });
+    const s = setup({ url });
+    await s.sync();
+    const deps = createFeedDeps(s.config, { store: s.store, sink: s.sink, clock: s.clock, log: silentLogger, ownAddresses: [], friends: ['45.8.0.2'] });
+    const r = await runFeedSync(s.feed, deps);
+    assert.equal(r.status, 'unchanged');
+    assert.deepEqual([r.removed, r.refused.friend], [1, 1]);
+    assert.deepEqual(feedTargets(s.store, 'voipbl'), ['45.8.0.1']);
   });
 
   test('config needs exactly one of url or file', () => {

@@ -5,6 +5,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
 import type { Config } from '../config/schema.ts';
+import { AppError } from '../core/errors.ts';
 import { tryParsePrefix } from '../core/ip.ts';
 import type { Target } from '../core/types.ts';
 import { FeedError, type Feed, type FeedRunReport, type FeedState, type FeedSyncContext } from './feed.ts';
@@ -45,7 +46,7 @@ export function parseList(text: string): ParsedList {
 }
 
 export function createListFeed(cfg: ListFeedConfig, opts: ListFeedOptions = {}): Feed {
-  if (!cfg.url === !cfg.file) throw new FeedError('malformed', `feeds.lists '${cfg.name}' needs exactly one of url or file`);
+  if (!cfg.url === !cfg.file) throw new AppError('ERR_CONFIG_INVALID', `feeds.lists '${cfg.name}' needs exactly one of url or file`);
   return {
     id: cfg.name,
     nextInterval: () => cfg.interval * 1000,

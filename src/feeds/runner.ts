@@ -67,9 +67,10 @@ function createContext(feed: Feed, deps: FeedRunDeps, live: Map<Target, number |
   const settled = deps.store.feedState(name)?.last_ok != null;
   const signal = deps.signal ?? new AbortController().signal;
   const apply = async (batch: FeedBatch): Promise<BatchOutcome> => {
-    const { accepted, refused } = deps.sanity(batch.add);
+    const { accepted, refused, refusedTargets } = deps.sanity(batch.add);
     const add = accepted.map((p) => ({ target: p.text, expires: batch.expires }));
-    const remove = (batch.remove ?? []).filter((t) => live.has(t));
+    // An entry the feed had that is refused now (a friend added since, say) is dropped, not kept.
+    const remove = [...new Set([...(batch.remove ?? []), ...refusedTargets])].filter((t) => live.has(t));
     const fresh = add.filter((e) => !live.has(e.target)).length;
     const after = live.size + fresh - remove.length;
     if (settled && before >= deps.hold.minEntries && before > 0 && Math.abs(after - before) / before > deps.hold.maxChangeRatio) {
@@ -112,17 +113,21 @@ export async function runFeedSync(feed: Feed, deps: FeedRunDeps): Promise<FeedSy
   const result = (status: FeedSyncResult['status'], pages: number, full: boolean, entries: number): FeedSyncResult => ({
     feed: name, status, ...totals, pages, full, entries, durationMs: deps.clock.now() - started,
   });
-  const state = feedState(deps.store, name);
-  if (state.held) return { ...result('held', 0, false, state.entries), error: heldError(name, state.held) };
-  const live = new Map(await deps.sink.current(name));
-  const ctx = createContext(feed, deps, live, totals);
+  const live = new Map<Target, number | null>();
   try {
-    const report = await feed.sync(ctx);
+    const state = feedState(deps.store, name);
+    if (state.held) return { ...result('held', 0, false, state.entries), error: heldError(name, state.held) };
+    for (const [t, exp] of await deps.sink.current(name)) live.set(t, exp);
+    const report = await feed.sync(createContext(feed, deps, live, totals));
     deps.store.updateFeedState(name, { last_sync: deps.clock.now(), last_ok: deps.clock.now(), last_error: null, entries: live.size });
     return result(report.status, report.pages, report.full, live.size);
   } catch (e) {
     const err = e instanceof FeedError ? e : new FeedError('transient', `feed ${name}: ${errorMessage(e)}`, { cause: e });
-    deps.store.updateFeedState(name, { last_sync: deps.clock.now(), last_error: err.message, entries: live.size });
+    try {
+      deps.store.updateFeedState(name, { last_sync: deps.clock.now(), last_error: err.message, entries: live.size });
+    } catch (storeError) {
+      deps.log.error({ feed: name, err: errorMessage(storeError) }, 'cannot record the feed error in the store');
+    }
     if (err.kind === 'held') return { ...result('held', 0, false, live.size), error: describe(err) };
     deps.log.warn({ feed: name, code: err.code, kind: err.kind, err: err.message }, 'feed sync failed; the last good list stays in force');
     return { ...result('error', 0, false, live.size), error: describe(err) };

@@ -19,6 +19,8 @@ export interface SanityOptions {
 export interface SanityResult {
   accepted: Prefix[];
   refused: RefusalCounts;
+  /** Canonical text of the refused entries that parsed (so a feed can drop ones it had before). */
+  refusedTargets: Target[];
 }
 
 export type SanityFilter = (entries: readonly string[]) => SanityResult;
@@ -67,17 +69,20 @@ export function createSanityFilter(opts: SanityOptions): SanityFilter {
   return (entries) => {
     const accepted: Prefix[] = [];
     const refused: RefusalCounts = {};
+    const refusedTargets: Target[] = [];
     const seen = new Set<Target>();
     for (const text of entries) {
       const p = typeof text === 'string' ? tryParsePrefix(text) : null;
       const reason = p ? classify(p, opts, own) : 'malformed';
-      if (reason) refused[reason] = (refused[reason] ?? 0) + 1;
-      else if (!seen.has(p!.text)) {
+      if (reason) {
+        refused[reason] = (refused[reason] ?? 0) + 1;
+        if (p) refusedTargets.push(p.text);
+      } else if (!seen.has(p!.text)) {
         seen.add(p!.text);
         accepted.push(p!);
       }
     }
-    return { accepted, refused };
+    return { accepted, refused, refusedTargets };
   };
 }
 
