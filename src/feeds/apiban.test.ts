@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { startApibanServer, publicIps, type ApibanTestServer } from '../../test/helpers/apiban-server.ts';
 import { feedTargets, harness } from '../../test/helpers/feed-harness.ts';
-import { createApibanFeed, type FeedProgress } from './index.ts';
+import { createApibanFeed, purgeFeed, type FeedProgress } from './index.ts';
 import { runFeedSync } from './runner.ts';
 
 const DAY = 86_400_000;
@@ -213,6 +213,19 @@ describe('APIBAN feed', () => {
     assert.equal(r.error!.kind, 'transient');
     assert.match(r.error!.message, /no answer within 300 ms/);
     assert.equal(feedTargets(h.store, 'apiban').length, 4);
+  });
+
+  test('purgeFeed drops every entry and the position, so the next sync starts from ID 100', async () => {
+    server.add(publicIps(30, 9500));
+    const s = setup();
+    await s.sync();
+    assert.equal(await purgeFeed('apiban', s.deps), 30);
+    assert.deepEqual(feedTargets(s.store, 'apiban'), []);
+    assert.equal(s.store.feedState('apiban')!.last_id, null);
+    const from = server.requestCount;
+    await s.sync();
+    assert.equal(askedIds(from)[0], '100');
+    assert.equal(feedTargets(s.store, 'apiban').length, 30);
   });
 
   test('checkOnline over v1 and v2', async () => {

@@ -170,3 +170,15 @@ export function dropHeld(feed: string, store: FeedStateStore): boolean {
   store.updateFeedState(feed, { held: null });
   return had;
 }
+
+/**
+ * Forgets a feed: drops all its entries through the sink and resets its state, for a feed taken out
+ * of the config (`sipwarden feeds purge NAME`). Returns how many entries it had.
+ */
+export async function purgeFeed(feed: string, deps: Pick<FeedRunDeps, 'store' | 'sink'>): Promise<number> {
+  const current = await deps.sink.current(feed);
+  if (current.size > 0) await deps.sink.apply(feed, [], [...current.keys()]);
+  deps.store.updateFeedState(feed, { ...EMPTY_STATE });
+  for (const mark of ['last_full', 'resync_from']) deps.store.setKv(`feed:${feed}:${mark}`, undefined);
+  return current.size;
+}
