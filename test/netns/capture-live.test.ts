@@ -1,0 +1,72 @@
+// A real capture: tcpdump on the loopback interface while node:dgram and node:net send SIP to
+// 127.0.0.1 and ::1. Needs root (or CAP_NET_RAW) and tcpdump.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { connect, createServer } from 'node:net';
+import { describe, it } from 'node:test';
+import { collect } from '../helpers/collect-events.ts';
+import { sipMessage } from '../helpers/pcap.ts';
+import { captureSource } from '../../src/sources/capture/tcpdump.ts';
+import type { RawEvent } from '../../src/core/types.ts';
+
+function skipReason(): string | false {
+  if (process.getuid?.() !== 0) return 'live capture needs root (tcpdump on lo)';
+  try {
+    execFileSync('tcpdump', ['--version'], { stdio: 'ignore' });
+  } catch {
+    return 'tcpdump is not installed';
+  }
+  return false;
+}
+
+// Ports unlikely to be used by other tests running at the same time.
+const UDP_PORT = 45000 + (process.pid % 1000);
+const TCP_PORT = UDP_PORT + 1000;
+const OTHER_PORT = UDP_PORT + 2000;
+const marker = `cap-${process.pid}-${Date.now()}`;
+const callIds = (evs: RawEvent[]): string[] =>
+  evs.flatMap((e) => (e.type === 'sip' ? (/Call-ID: (\S+)/.exec(e.payload.toString())?.[1] ?? []) : []));
+
+describe('live capture with tcpdump on lo', { skip: skipReason() }, () => {
+  it('yields SIP over UDP (IPv4 and IPv6) and TCP on the configured ports only, each packet once', async () => {
+    const src = captureSource({ interface: 'lo', ports: [{ from: UDP_PORT, to: UDP_PORT }, { from: TCP_PORT, to: TCP_PORT }], immediate: true });
+    const c = collect(src);
+    const udp4 = createSocket('udp4');
+    const udp6 = createSocket('udp6');
+    const server = createServer((s) => s.resume());
+    await new Promise<void>((r) => server.listen(TCP_PORT, '127.0.0.1', r));
+    try {
+      // tcpdump needs a moment to open the interface: probe until the first packet comes back.
+      for (let i = 0; i < 50 && callIds(c.events).length === 0; i++) {
+        udp4.send(sipMessage('OPTIONS', `${marker}-probe`), UDP_PORT, '127.0.0.1');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await c.until((ev) => callIds(ev).length > 0, 5000);
+      for (const n of [1, 2, 3]) udp4.send(sipMessage('REGISTER', `${marker}-v4-${n}`), UDP_PORT, '127.0.0.1');
+      udp4.send(sipMessage('REGISTER', `${marker}-elsewhere`), OTHER_PORT, '127.0.0.1');
+      udp6.send(sipMessage('INVITE', `${marker}-v6`), UDP_PORT, '::1');
+      const sock = connect(TCP_PORT, '127.0.0.1');
+      await new Promise<void>((r) => sock.once('connect', () => r()));
+      sock.write(Buffer.concat([sipMessage('INVITE', `${marker}-tcp-1`, 'v=0\r\n'), sipMessage('BYE', `${marker}-tcp-2`)]));
+      const want = ['v4-1', 'v4-2', 'v4-3', 'v6', 'tcp-1', 'tcp-2'].map((s) => `${marker}-${s}`);
+      await c.until((ev) => want.every((id) => callIds(ev).includes(id)), 5000);
+      sock.destroy();
+      await new Promise((r) => setTimeout(r, 300)); // room for a duplicate to show up
+    } finally {
+      await c.stop();
+      udp4.close();
+      udp6.close();
+      server.close();
+    }
+    const ids = callIds(c.events).filter((id) => !id.endsWith('-probe'));
+    assert.deepEqual([...ids].sort(), ['v4-1', 'v4-2', 'v4-3', 'v6', 'tcp-1', 'tcp-2'].map((s) => `${marker}-${s}`).sort());
+    const byId = (id: string) => c.events.find((e) => callIds([e])[0] === `${marker}-${id}`)!;
+    const v6 = byId('v6');
+    assert.ok(v6.type === 'sip' && v6.src.ip === '::1' && v6.dst.port === UDP_PORT && v6.transport === 'udp');
+    const tcp = byId('tcp-2');
+    assert.ok(tcp.type === 'sip' && tcp.transport === 'tcp' && tcp.dst.port === TCP_PORT && tcp.src.ip === '127.0.0.1');
+    assert.ok(Math.abs(tcp.at - Date.now()) < 10_000, 'at is the capture time');
+    assert.equal(src.stats.skipped, 0, JSON.stringify(src.stats.skippedByReason));
+  });
+});
