@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { startApibanServer, publicIps, type ApibanTestServer } from '../../test/helpers/apiban-server.ts';
 import { feedTargets, harness } from '../../test/helpers/feed-harness.ts';
-import { createApibanFeed, purgeFeed, type FeedProgress } from './index.ts';
+import { acceptHeld, createApibanFeed, purgeFeed, type FeedProgress } from './index.ts';
 import { runFeedSync } from './runner.ts';
 
 const DAY = 86_400_000;
@@ -213,6 +213,25 @@ describe('APIBAN feed', () => {
     assert.equal(r.error!.kind, 'transient');
     assert.match(r.error!.message, /no answer within 300 ms/);
     assert.equal(feedTargets(h.store, 'apiban').length, 4);
+  });
+
+  test('a burst that grows APIBAN by more than max_change_ratio is held at that page; accepting it resumes from there', async () => {
+    server.add(publicIps(200, 20_000));
+    const s = setup({}, {});
+    await s.sync();
+    const burst = publicIps(300, 30_000);
+    server.add(burst);
+    const held = await s.sync();
+    assert.equal(held.status, 'held');
+    assert.equal(feedTargets(s.store, 'apiban').length, 200);
+    const before = server.requestCount;
+    assert.equal((await s.sync()).status, 'held');
+    assert.equal(server.requestCount, before, 'a held feed asks APIBAN nothing');
+    assert.equal(await acceptHeld('apiban', s.deps), true);
+    assert.equal(feedTargets(s.store, 'apiban').length, 450);
+    const rest = await s.sync();
+    assert.deepEqual([rest.status, rest.added], ['ok', 50]);
+    assert.equal(feedTargets(s.store, 'apiban').length, 500);
   });
 
   test('purgeFeed drops every entry and the position, so the next sync starts from ID 100', async () => {
