@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadConfigText } from '../config/load.ts';
 import { BUILTIN_USER_AGENTS } from '../detect/signatures/scanner-user-agents.ts';
-import { renderIpsetScript, renderIptablesScript } from './ipset-iptables/render.ts';
+import { renderIpsetCommit, renderIpsetPrepare, renderIptablesScript } from './ipset-iptables/render.ts';
 import { renderNftRuleset } from './nftables/render.ts';
 import { compilePolicy, INJECTION_STRINGS } from './policy.ts';
 import { renderForBackend, renderFreepbx } from './render-all.ts';
@@ -28,13 +28,13 @@ test('user agents: built-in list trimmed and extended from config', () => {
   assert.ok(texts.includes('substring:evil-dialer') && texts.includes('exact:Phone') && texts.includes('exact:Test'));
 });
 
-test('short UA tokens are matched after "user-agent:" with no space, a space or a tab; long ones anywhere', () => {
+test('UA entries are matched after "user-agent:" with no space, a space or a tab; long ones anywhere', () => {
   const rules = renderSipRules(policyOf(''), 4, { kind: 'drop', allowSet: 'a', scanSet: 's' }).rules.join('\n');
-  assert.ok(rules.includes(`--hex-string "|${hexOf('friendly-scanner')}|" -j sipwarden-scanner`), 'distinctive token: anywhere');
+  assert.ok(!rules.includes(`--hex-string "|${hexOf('friendly-scanner')}|" -j sipwarden-scanner`), 'never the bare token: a body may hold it');
   for (const sep of ['user-agent:', 'user-agent: ', 'user-agent:\t']) {
     assert.ok(rules.includes(hexOf(`${sep}smap`)), `separator ${JSON.stringify(sep)}`);
     // exact entries end at the line end, so "Test Phone" and "TestPBX" do not match
-    assert.ok(rules.includes(hexOf(`${sep}Test\r`)) && rules.includes(hexOf(`${sep}Test\n`)));
+    for (const end of ['\r', '\n', ' \r', '\t\n', '  ']) assert.ok(rules.includes(hexOf(`${sep}Test${end}`)), JSON.stringify(sep + end));
   }
   assert.ok(!rules.includes(`${hexOf('user-agent: Test')}|`), 'no bare prefix rule for an exact entry');
   for (const line of rules.split('\n').filter((l) => l.includes('-m string'))) assert.match(line, /--icase/);
@@ -81,14 +81,30 @@ test('iptables: bans drop in raw before conntrack through one list:set; a second
   assert.ok(!again.includes('-I PREROUTING'));
 });
 
-test('ipset script: per-entry timeouts, friends and ranges refilled by swap, feeds get their own sets', () => {
-  const s = renderIpsetScript({ policy: policyOf('allow: [198.51.100.7]\n'), feeds: ['apiban'] });
-  assert.match(s, /create sipwarden-ban4 hash:net family inet timeout 0 .* -exist/);
-  assert.match(s, /create sipwarden-f-apiban6 hash:net family inet6 timeout 0/);
-  assert.match(s, /add sipwarden-t-allow4 198\.51\.100\.7 -exist\n(add .*\n)*swap sipwarden-t-allow4 sipwarden-allow4/);
-  assert.match(s, /add sipwarden-block sipwarden-r-ponytelecom4/);
-  assert.match(s, /add sipwarden-block-udp sipwarden-r-vitox4/);
-  for (const line of s.split('\n')) for (const name of line.split(' ').filter((w) => w.startsWith('sipwarden'))) assert.ok(name.length <= 31, name);
+test('ipset: per-entry timeouts; friends and ranges filled as copies, swapped in after the rules; feeds get their own sets', () => {
+  const layout = { policy: policyOf('allow: [198.51.100.7]\n'), feeds: ['apiban'] };
+  const empty = { names: new Set<string>(), members: new Map<string, string[]>() };
+  const prepare = renderIpsetPrepare(layout, empty);
+  assert.match(prepare, /create sipwarden-ban4 hash:net family inet timeout 0 .* -exist/);
+  assert.match(prepare, /create sipwarden-f-apiban6 hash:net family inet6 timeout 0/);
+  assert.match(prepare, /flush sipwarden-t-allow4\nadd sipwarden-t-allow4 198\.51\.100\.7 -exist/);
+  assert.ok(!prepare.includes('swap'), 'nothing is swapped before the rules are in');
+  const commit = renderIpsetCommit(layout, empty);
+  assert.match(commit, /swap sipwarden-t-allow4 sipwarden-allow4\ndestroy sipwarden-t-allow4/);
+  assert.match(commit, /add sipwarden-block sipwarden-r-ponytelecom4/);
+  assert.match(commit, /add sipwarden-block-udp sipwarden-r-vitox4/);
+  for (const line of (prepare + commit).split('\n')) for (const name of line.split(' ').filter((w) => w.startsWith('sipwarden'))) assert.ok(name.length <= 31, name);
+  // A second apply with the kernel already right touches nothing.
+  const current = { names: new Set(prepare.split('\n').filter((l) => l.startsWith('create')).map((l) => l.split(' ')[1])), members: new Map<string, string[]>() };
+  for (const l of commit.split('\n').filter((x) => x.startsWith('add '))) {
+    const [, set, m] = l.split(' ');
+    current.members.set(set, [...(current.members.get(set) ?? []), m]);
+  }
+  current.members.set('sipwarden-allow4', layout.policy.friends.filter((f) => f.family === 4).map((f) => f.text));
+  current.members.set('sipwarden-allow6', layout.policy.friends.filter((f) => f.family === 6).map((f) => f.text));
+  for (const r of layout.policy.ranges) current.members.set(`sipwarden-r-${r.name}4`, r.prefixes.map((p) => p.text));
+  assert.equal(renderIpsetCommit(layout, current), '');
+  assert.ok(!renderIpsetPrepare(layout, current).includes('sipwarden-t-'));
 });
 
 test('nftables: drops at raw priority sparing friends; marked packets are banned in the dynamic set', () => {

@@ -25,13 +25,6 @@ export type SipRuleMode =
   | { kind: 'drop'; allowSet: string; scanSet: string } // iptables backend
   | { kind: 'mark'; scannerMark: number; foreignMark: number }; // nftables backend
 
-/**
- * Tokens at least this long are distinctive enough to match anywhere in a packet (no benign
- * Call-ID holds "friendly-scanner"); shorter ones (smap, sipv, iWar) match only at the start of the
- * User-Agent value, so a Call-ID, tag or body that happens to hold them is not dropped. The
- * userspace signature (capture, HEP) matches every entry anywhere in the User-Agent value.
- */
-export const DISTINCTIVE_TOKEN_LENGTH = 8;
 
 function hex(text: string): string {
   return `"|${Buffer.from(text, 'latin1').toString('hex')}|"`;
@@ -67,13 +60,19 @@ function portSpecs(policy: Policy): string[] {
   return out;
 }
 
+/**
+ * How an exact-value User-Agent may end: the line end, after one trailing space or tab, or two
+ * whitespace characters (more spacing than any phone sends: treated as an evasion).
+ */
+const EXACT_ENDS = ['\r', '\n', ' \r', ' \n', '\t\r', '\t\n', '  ', ' \t', '\t ', '\t\t'];
+
 function uaStageA(e: UserAgentEntry): string[] {
-  return e.match === 'exact' ? [`${e.text}\r`, `${e.text}\n`] : [e.text];
+  return e.match === 'exact' ? ['\r', '\n', ' ', '\t'].map((c) => e.text + c) : [e.text];
 }
 
 function uaStageB(e: UserAgentEntry): string[] {
-  if (e.match === 'substring') return e.text.length >= DISTINCTIVE_TOKEN_LENGTH ? [] : UA_SEPARATORS.map((s) => s + e.text);
-  return UA_SEPARATORS.flatMap((s) => [`${s}${e.text}\r`, `${s}${e.text}\n`]);
+  if (e.match === 'substring') return UA_SEPARATORS.map((s) => s + e.text);
+  return UA_SEPARATORS.flatMap((s) => EXACT_ENDS.map((end) => `${s}${e.text}${end}`));
 }
 
 export interface RenderedSipRules {
@@ -135,16 +134,14 @@ export function renderSipRules(policy: Policy, family: Family, mode: SipRuleMode
   if (mode.kind === 'drop') A(CHAIN.sipIn, `-m set --match-set ${mode.allowSet} src -j RETURN`);
   for (const s of policy.injection) A(CHAIN.sipIn, `${str(s)} -j ${CHAIN.scanner}`);
 
+  // Stage A looks for the entry anywhere (one scan each); only a packet holding it goes on to
+  // stage B, which wants it at the start of the User-Agent value, so a Call-ID, tag, Subject or
+  // body holding the same letters is not dropped.
   policy.userAgents.forEach((e, i) => {
-    const anchored = uaStageB(e);
-    if (anchored.length === 0) {
-      A(CHAIN.sipIn, `${str(e.text)} -j ${CHAIN.scanner}`); // distinctive: anywhere
-      return;
-    }
     const chain = CHAIN.ua(i);
     chains.push(chain);
     for (const s of uaStageA(e)) A(CHAIN.sipIn, `${str(s)} -j ${chain}`);
-    for (const s of anchored) A(chain, `${str(s)} -j ${CHAIN.scanner}`);
+    for (const s of uaStageB(e)) A(chain, `${str(s)} -j ${CHAIN.scanner}`);
     A(chain, `-j ${CHAIN.uaOdd}`);
   });
   // The token is in the packet and the User-Agent header is spaced oddly: an evasion attempt.

@@ -8,7 +8,6 @@
 // caught by the string rules themselves.
 import { after, before, describe, test } from 'node:test';
 import { BUILTIN_USER_AGENTS } from '../../src/detect/signatures/scanner-user-agents.ts';
-import { DISTINCTIVE_TOKEN_LENGTH } from '../../src/enforce/sip-rules.ts';
 import { BACKENDS, FirewallLab, firewallLabUnavailable, probe, type Probe } from './fixture.ts';
 import { RCV_V4, RCV_V6 } from './harness.ts';
 
@@ -60,14 +59,15 @@ for (const backend of BACKENDS) {
       await fw.expectExactly(probes);
     });
 
-    // In the kernel, a distinctive entry (8+ characters) is caught anywhere; a short one (smap,
-    // sipv) only at the start of the value, or a Call-ID holding it would be dropped too. The
-    // userspace signature (capture/HEP) catches every entry anywhere in the value.
-    test('a distinctive substring entry is caught anywhere inside a longer User-Agent value', async () => {
+    // In the kernel an entry matches at the start of the User-Agent value (any case, any spacing
+    // after the colon), whatever follows it: a string rule cannot tell the User-Agent line from a
+    // Subject or a body that mentions the same word. The userspace signature (capture, HEP) also
+    // catches an entry in the middle of the value.
+    test('a User-Agent value that starts with an entry and goes on is dropped', async () => {
       const probes: Probe[] = [];
-      for (const { text } of BUILTIN_USER_AGENTS.filter((e) => e.match === 'substring' && e.text.length >= DISTINCTIVE_TOKEN_LENGTH)) {
+      for (const { text } of BUILTIN_USER_AGENTS.filter((e) => e.match === 'substring')) {
         for (const proto of PROTOS) {
-          probes.push(probe(`${text} inside a longer value`, 'drop', proto, fw.fresh(), { uaLine: `User-Agent: x-${text}/1.2 (linux)` }));
+          probes.push(probe(`${text} with a version after it`, 'drop', proto, fw.fresh(), { uaLine: `User-Agent: ${text}/1.2 (linux)` }));
         }
       }
       for (const proto of PROTOS) probes.push(probe('benign control', 'pass', proto, fw.fresh()));

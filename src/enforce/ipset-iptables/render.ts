@@ -101,7 +101,9 @@ export function renderIpsetCommit(layout: IptablesLayout, state: IpsetState): st
 /** Cleans up after a refused apply: temporary copies, and sets this apply created. */
 export function renderIpsetAbort(layout: IptablesLayout, state: IpsetState): string {
   const out: string[] = [];
-  for (const s of setSpecs(layout)) if (s.content) out.push(`destroy ${IPSET.tmp(s.name)}`);
+  for (const s of setSpecs(layout)) {
+    if (s.content && !same(state.members.get(s.name), s.content)) out.push(`destroy ${IPSET.tmp(s.name)}`);
+  }
   for (const name of [IPSET.block, IPSET.blockUdp, ...setSpecs(layout).map((s) => s.name)]) {
     if (!state.names.has(name)) out.push(`destroy ${name}`);
   }
