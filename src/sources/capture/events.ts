@@ -1,11 +1,14 @@
 // Pcap records → 'sip' events, shared by live capture and replay.
-import type { RawEvent } from '../../core/types.ts';
+import type { Endpoint, RawEvent } from '../../core/types.ts';
 import { countSkip, type SourceStats } from '../source.ts';
 import { decodeFrame } from './packet.ts';
 import type { PcapRecord } from './pcap.ts';
 import { splitSipMessages } from './sip-framing.ts';
 
-export function* recordEvents(rec: PcapRecord, source: string, stats: SourceStats): Generator<RawEvent> {
+/** Which packets to keep, by address (replay's port filter); the rest is passed over uncounted. */
+export type PacketFilter = (src: Endpoint, dst: Endpoint) => boolean;
+
+export function* recordEvents(rec: PcapRecord, source: string, stats: SourceStats, keep?: PacketFilter): Generator<RawEvent> {
   if (rec.data.length < rec.origLen) {
     // Cut by the snap length: a SIP message missing its end could be misread.
     countSkip(stats, 'snapped-packet');
@@ -17,6 +20,7 @@ export function* recordEvents(rec: PcapRecord, source: string, stats: SourceStat
     return;
   }
   const { transport, src, dst } = frame;
+  if (keep && !keep(src, dst)) return;
   const messages = transport === 'tcp' ? splitSipMessages(frame.payload) : [frame.payload];
   for (const msg of messages) {
     if (msg.length === 0) continue;
