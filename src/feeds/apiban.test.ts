@@ -80,6 +80,7 @@ describe('APIBAN feed', () => {
     assert.equal(first.status, 'error');
     assert.equal(first.error!.kind, 'rate-limited');
     assert.equal(first.added, 250);
+    assert.equal(first.pages, 1);
     const savedId = s.store.feedState('apiban')!.last_id!;
     assert.equal(feedTargets(s.store, 'apiban').length, 250);
     const second = await s.sync();

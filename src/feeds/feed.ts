@@ -113,7 +113,7 @@ export interface FeedSyncResult {
   entries: number;
   /** A full resync (APIBAN from ID 100, or a list replacement). */
   full: boolean;
-  error?: { code: ErrorCode; kind: FeedErrorKind; message: string; retryAfterMs?: number };
+  error?: { code: ErrorCode; kind: FeedErrorKind; message: string; hint?: string; retryAfterMs?: number };
   durationMs: number;
 }
 

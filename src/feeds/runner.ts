@@ -54,6 +54,7 @@ function saveMarks(store: FeedStateStore, marks: Record<string, string | null> |
 }
 
 interface Totals {
+  pages: number;
   added: number;
   refreshed: number;
   removed: number;
@@ -101,7 +102,10 @@ function createContext(feed: Feed, deps: FeedRunDeps, live: Map<Target, number |
     getMark: (key) => deps.store.getKv(key),
     apply,
     current: async () => live,
-    progress: (p) => deps.onProgress?.({ feed: name, ...p }),
+    progress: (p) => {
+      totals.pages++;
+      deps.onProgress?.({ feed: name, ...p });
+    },
   };
 }
 
@@ -109,9 +113,10 @@ function createContext(feed: Feed, deps: FeedRunDeps, live: Map<Target, number |
 export async function runFeedSync(feed: Feed, deps: FeedRunDeps): Promise<FeedSyncResult> {
   const started = deps.clock.now();
   const name = feed.id;
-  const totals: Totals = { added: 0, refreshed: 0, removed: 0, refused: {} };
+  const totals: Totals = { pages: 0, added: 0, refreshed: 0, removed: 0, refused: {} };
   const result = (status: FeedSyncResult['status'], pages: number, full: boolean, entries: number): FeedSyncResult => ({
-    feed: name, status, ...totals, pages, full, entries, durationMs: deps.clock.now() - started,
+    feed: name, status, added: totals.added, refreshed: totals.refreshed, removed: totals.removed, refused: totals.refused,
+    pages, full, entries, durationMs: deps.clock.now() - started,
   });
   const live = new Map<Target, number | null>();
   try {
@@ -128,19 +133,19 @@ export async function runFeedSync(feed: Feed, deps: FeedRunDeps): Promise<FeedSy
     } catch (storeError) {
       deps.log.error({ feed: name, err: errorMessage(storeError) }, 'cannot record the feed error in the store');
     }
-    if (err.kind === 'held') return { ...result('held', 0, false, live.size), error: describe(err) };
+    if (err.kind === 'held') return { ...result('held', totals.pages, false, live.size), error: describe(err) };
     deps.log.warn({ feed: name, code: err.code, kind: err.kind, err: err.message }, 'feed sync failed; the last good list stays in force');
-    return { ...result('error', 0, false, live.size), error: describe(err) };
+    return { ...result('error', totals.pages, false, live.size), error: describe(err) };
   }
 }
 
 function describe(err: FeedError): NonNullable<FeedSyncResult['error']> {
-  return { code: err.code, kind: err.kind, message: err.message, retryAfterMs: err.retryAfterMs };
+  return { code: err.code, kind: err.kind, message: err.message, hint: err.hint, retryAfterMs: err.retryAfterMs };
 }
 
 function heldError(name: string, heldJson: string): NonNullable<FeedSyncResult['error']> {
   const reason = parseHeld(heldJson)?.reason ?? 'a held sync awaits acceptance';
-  return { code: 'ERR_FEED_HELD', kind: 'held', message: `feed ${name} is held: ${reason}` };
+  return { code: 'ERR_FEED_HELD', kind: 'held', message: `feed ${name} is held: ${reason}`, hint: `check the feed, then run: sipwarden feeds accept ${name}` };
 }
 
 export function parseHeld(json: string | null): HeldSync | null {
