@@ -11,6 +11,7 @@ export interface ProcessOptions {
 }
 
 const STDERR_TAIL = 2048;
+const KILL_AFTER_MS = 2000;
 
 /**
  * Yields stdout chunks of `file args` until it exits or the signal aborts. Throws SourceSetupError
@@ -36,7 +37,11 @@ export async function* runProcess(
     child.stdin.on('error', () => {}); // EPIPE when the program exits early; its exit status tells why
     opts.stdin.pipe(child.stdin);
   }
-  const kill = (): void => void child.kill('SIGTERM');
+  const kill = (): void => {
+    child.kill('SIGTERM');
+    // A program that ignores SIGTERM must not keep the daemon's shutdown waiting.
+    setTimeout(() => child.exitCode === null && child.signalCode === null && child.kill('SIGKILL'), KILL_AFTER_MS).unref();
+  };
   signal.addEventListener('abort', kill, { once: true });
   let wrote = false;
   try {

@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { LineSplitter } from './lines.ts';
+import { DropQueue } from './queue.ts';
+
+describe('LineSplitter', () => {
+  it('keeps a UTF-8 character split across chunks whole, and strips CR', () => {
+    const bytes = Buffer.from('Негодяй\r\nnext\n');
+    const s = new LineSplitter(() => assert.fail('not overlong'));
+    const out = [...s.push(bytes.subarray(0, 3)), ...s.push(bytes.subarray(3, 9)), ...s.push(bytes.subarray(9))];
+    assert.deepEqual(out, ['Негодяй', 'next']);
+    assert.equal(s.flush(), null);
+  });
+
+  it('drops an overlong line once, up to its newline, and goes on', () => {
+    let overlong = 0;
+    const s = new LineSplitter(() => overlong++, 10);
+    const out = [...s.push(Buffer.from('0123456789ABC')), ...s.push(Buffer.from('DEF\nok\nlast'))];
+    assert.deepEqual(out, ['ok']);
+    assert.equal(overlong, 1);
+    assert.equal(s.flush(), 'last');
+  });
+});
+
+describe('DropQueue', () => {
+  it('drops and counts what exceeds its bound, delivers the rest in order, ends on abort', async () => {
+    let dropped = 0;
+    const q = new DropQueue<number>(3, () => dropped++);
+    for (let i = 0; i < 5; i++) q.push(i);
+    const ac = new AbortController();
+    const got: number[] = [];
+    const done = (async () => {
+      for await (const n of q.drain(ac.signal)) got.push(n);
+    })();
+    await new Promise((r) => setTimeout(r, 10));
+    q.push(9);
+    await new Promise((r) => setTimeout(r, 10));
+    ac.abort();
+    await done;
+    assert.deepEqual(got, [0, 1, 2, 9]);
+    assert.equal(dropped, 2);
+  });
+
+  it('throws what fail() was given once the items before it are out', async () => {
+    const q = new DropQueue<number>(10, () => {});
+    q.push(1);
+    q.fail(new Error('socket closed'));
+    const got: number[] = [];
+    await assert.rejects(async () => {
+      for await (const n of q.drain(new AbortController().signal)) got.push(n);
+    }, /socket closed/);
+    assert.deepEqual(got, [1]);
+  });
+});
