@@ -4,6 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { collect, lines } from '../../../test/helpers/collect-events.ts';
+import { silentLogger } from '../../core/log.ts';
+import { withRestart } from '../restart.ts';
+import { SourceSetupError } from '../source.ts';
 import { asteriskLogSource } from './source.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'sipwarden-follow-'));
@@ -135,5 +138,11 @@ describe('asterisk log follower', () => {
     assert.deepEqual(lines(c.events), ['short']);
     assert.equal(src.stats.skippedByReason['overlong-line'], 1);
     assert.equal(src.stats.received, 1);
+  });
+
+  it('a path that is not a regular file is a setup error', async () => {
+    const err = await collect(withRestart(asteriskLogSource(dir, fast), { min: 10, max: 50 }, silentLogger)).done;
+    assert.ok(err instanceof SourceSetupError);
+    assert.match(err.message, /is not a regular file/);
   });
 });

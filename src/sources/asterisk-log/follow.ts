@@ -8,7 +8,7 @@
 // only in the copy and are lost. Everything else is read exactly once.
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { LineSplitter } from '../lines.ts';
-import { sleep } from '../source.ts';
+import { SourceSetupError, sleep } from '../source.ts';
 
 export interface FollowOptions {
   /** Read the file from its beginning instead of its end (only the file present at start). */
@@ -98,8 +98,15 @@ class Follower {
   }
 
   private async openFile(atEnd: boolean): Promise<OpenFile> {
-    const fh = await open(this.path, 'r');
+    const fh = await open(this.path, 'r').catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EACCES' && e.code !== 'EPERM') throw e;
+      throw new SourceSetupError('ERR_SOURCE', `cannot read ${this.path}: ${e.message}`, { cause: e, hint: 'run sipwarden as a user that can read the Asterisk logs (group asterisk or adm)' });
+    });
     const st = await fh.stat();
+    if (!st.isFile()) {
+      await fh.close();
+      throw new SourceSetupError('ERR_SOURCE', `${this.path} is not a regular file: detect.asterisk.logs lists log files`);
+    }
     const splitter = new LineSplitter(() => this.opts.onOverlong?.());
     const file: OpenFile = { fh, ino: st.ino, dev: st.dev, pos: 0, head: Buffer.alloc(0), splitter, lastGrowth: Date.now() };
     if (atEnd && st.size > 0) {
