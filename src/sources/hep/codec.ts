@@ -106,6 +106,7 @@ function fromChunks(c: Map<number, Buffer>): HepDecodeResult {
 }
 
 function ipText(bytes: Buffer): string | null {
+  if (bytes.length === 4) return `${bytes[0]}.${bytes[1]}.${bytes[2]}.${bytes[3]}`; // the common case, kept cheap
   return normalizeIp(ipaddr.fromByteArray([...bytes]).toString());
 }
 
