@@ -65,6 +65,11 @@ test("wrongPassword '401' answers a refused password with a fresh challenge, as 
   assert.notEqual(/nonce="(\w+)"/.exec(again)![1], /nonce="(\w+)"/.exec(challenge)![1]);
 });
 
+test("an unknown user is 404 without credentials; unknownUser '401' challenges it like anyone (alwaysauthreject)", () => {
+  assert.match(new Registrar({ users: { '100': 'pw' } }).handle(register('555'), '10.0.0.9', 5070)!, /^SIP\/2\.0 404 Not Found/);
+  assert.match(new Registrar({ users: { '100': 'pw' }, unknownUser: '401' }).handle(register('555'), '10.0.0.9', 5070)!, /^SIP\/2\.0 401 /);
+});
+
 test('OPTIONS gets 200, compact headers are understood, ACK and responses get nothing', () => {
   const reg = new Registrar({ users: {} });
   const options = 'OPTIONS sip:10.0.0.1 SIP/2.0\r\nv: SIP/2.0/UDP 10.0.0.9:5060;branch=z9hG4bK-7\r\nf: <sip:x@y>;tag=1\r\nt: <sip:10.0.0.1>\r\ni: 42\r\nCSeq: 1 OPTIONS\r\n\r\n';

@@ -1,12 +1,15 @@
 // A small SIP registrar with digest auth, written for the attack tests: the PBX that sipwarden
-// protects. It answers like Asterisk's chan_sip with alwaysauthreject=yes (the default), so that
-// an unknown user looks the same as a wrong password and svwar/svcrack see a realistic server:
-//   REGISTER without credentials      → 401 with a fresh nonce (no qop, like chan_sip)
+// protects. It answers like Asterisk's chan_sip with alwaysauthreject=no, the setting svwar
+// exploits (with alwaysauthreject=yes every extension looks the same and svwar gives up after its
+// second request, so it would test nothing):
+//   REGISTER without credentials      → 401 with a fresh nonce (no qop, like chan_sip) for a
+//                                        configured user; 404 Not Found for an unknown one
+//                                        (unknownUser '401' challenges everyone: alwaysauthreject=yes)
 //   REGISTER, right user and password → 200 OK (Contact and Expires echoed)
 //   REGISTER, wrong password          → 403 Forbidden (chan_sip); wrongPassword '401' answers a
 //                                        fresh 401 instead, as PJSIP does
-//   REGISTER, unknown user            → the same as a wrong password (alwaysauthreject)
-//   OPTIONS                           → 200 OK;  INVITE → 401 like REGISTER;  ACK → nothing
+//   REGISTER with credentials for an unknown user → 403, like a wrong password
+//   OPTIONS                           → 200 OK;  INVITE → like REGISTER;  ACK → nothing
 // Every request is recorded (source, time, method, CSeq) so a test can count exactly what got
 // through the firewall, and each failed auth can be written as an Asterisk security log line.
 //
@@ -24,6 +27,7 @@ export interface RegistrarOptions {
   realm?: string;
   users: Record<string, string>;
   wrongPassword?: '403' | '401';
+  unknownUser?: '404' | '401';
   /** Append an Asterisk security-log line for each failed auth (the log-file detection path). */
   securityLog?: string;
 }
@@ -114,11 +118,12 @@ export class Registrar {
     if (req.method === 'OPTIONS') return { status: 200, extra: [] };
     if (req.method !== 'REGISTER' && req.method !== 'INVITE') return { status: 405, extra: ['Allow: REGISTER, OPTIONS, INVITE, ACK'] };
     const auth = req.headers.get('authorization')?.[0];
+    if (!auth && !Object.hasOwn(this.opts.users, a.user) && this.opts.unknownUser !== '401') return { status: 404, extra: [] };
     if (!auth) return { status: 401, extra: [this.challenge()] };
     a.credentials = true;
     const p = digestParams(auth);
     a.user = p.get('username') ?? a.user;
-    const password = this.opts.users[a.user];
+    const password = Object.hasOwn(this.opts.users, a.user) ? this.opts.users[a.user] : undefined;
     const known = this.nonces.has(p.get('nonce') ?? '');
     if (known && password !== undefined && p.get('response') === digestResponse(p, req.method, password, this.realm)) {
       a.authorized = true;
@@ -138,7 +143,7 @@ export class Registrar {
   }
 
   private response(req: Request, src: string, port: number, status: number, extra: string[]): string {
-    const reason: Record<number, string> = { 200: 'OK', 401: 'Unauthorized', 403: 'Forbidden', 405: 'Method Not Allowed' };
+    const reason: Record<number, string> = { 200: 'OK', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed' };
     const vias = (req.headers.get('via') ?? []).map((v, i) => (i === 0 ? withReceived(v, src, port) : v));
     const h = (name: string) => req.headers.get(name)?.[0];
     const to = h('to') ?? '';

@@ -1,17 +1,19 @@
-// The attack lab: three namespaces on one bridge (attacker, legitimate client, PBX), the test
-// registrar in the PBX namespace and `sipwarden run` protecting it. Everything is torn down by
-// close(), which a test calls in after() whatever happened.
+// The attack lab: namespaces on one bridge (one per attacker, a legitimate client, the PBX), the
+// test registrar in the PBX namespace and `sipwarden run` protecting it. Everything is torn down
+// by close(), which a test calls in after() whatever happened.
 //
 // Address plan (10.203.0.0/16, the bridge swbr0 lives in the PBX namespace):
 //   PBX        10.203.0.1     (swbr0; tcpdump captures there)
-//   attackers  10.203.1.<i>   (i = 1..attackers: each attack run gets an address of its own,
-//                              so one ban never hides the next run)
+//   attackers  10.203.1.<i>   (i = 1..attackers, namespace atk<i>: SIPVicious ignores its -b
+//                              option for the source address, so each attack run gets a namespace
+//                              and an address of its own, and runs can go at the same time)
 //   legit      10.203.2.1
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { BIN } from './cli.ts';
-import { cleanupLeftovers, must, NS_PREFIX, run } from './harness.ts';
+import { cleanupLeftovers, must, mustIn, NS_PREFIX, run } from './harness.ts';
 import type { Arrival, RegistrarOptions } from '../helpers/registrar.ts';
 
 export const PBX_IP = '10.203.0.1';
@@ -23,44 +25,63 @@ const REGISTRAR = fileURLToPath(new URL('../helpers/registrar.ts', import.meta.u
 let labCount = 0;
 
 export interface AttackNamespaces {
-  atk: string;
+  /** atk[i - 1] holds attackerIp(i). */
+  atk: string[];
   leg: string;
   pbx: string;
   destroy(): Promise<void>;
 }
 
-/** Creates the three namespaces, the bridge and one veth pair per client namespace. */
+/** Creates the namespaces, the bridge and one veth pair per client namespace. */
 export async function createAttackNamespaces(attackers: number): Promise<AttackNamespaces> {
   await cleanupLeftovers();
-  const base = `${NS_PREFIX}${process.pid}-${++labCount}`;
-  const ns = { atk: `${base}-atk`, leg: `${base}-leg`, pbx: `${base}-pbx` };
+  const n = ++labCount;
+  const base = `${NS_PREFIX}${process.pid}-${n}`;
+  const atk = Array.from({ length: attackers }, (_, i) => `${base}-atk${i + 1}`);
+  const all = [...atk, `${base}-leg`, `${base}-pbx`];
   const lab: AttackNamespaces = {
-    ...ns,
+    atk,
+    leg: `${base}-leg`,
+    pbx: `${base}-pbx`,
     async destroy() {
-      for (const n of Object.values(ns)) await run('ip', ['netns', 'del', n]);
+      for (const ns of all) await run('ip', ['netns', 'del', ns]);
     },
   };
   try {
-    for (const n of Object.values(ns)) {
-      await must('ip', ['netns', 'add', n]);
-      await must('ip', ['-n', n, 'link', 'set', 'lo', 'up']);
+    for (const ns of all) {
+      await must('ip', ['netns', 'add', ns]);
+      await must('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
     }
-    await must('ip', ['-n', ns.pbx, 'link', 'add', BRIDGE, 'type', 'bridge']);
-    const tag = `${process.pid.toString(36)}${labCount}`;
-    for (const [side, addrs] of [[ns.atk, Array.from({ length: attackers }, (_, i) => attackerIp(i + 1))], [ns.leg, [LEGIT_IP]]] as const) {
-      const port = `sw${tag}${side === ns.atk ? 'a' : 'l'}`;
-      await must('ip', ['link', 'add', 'eth0', 'netns', side, 'type', 'veth', 'peer', 'name', port, 'netns', ns.pbx]);
-      await must('ip', ['-n', ns.pbx, 'link', 'set', port, 'master', BRIDGE, 'up']);
-      await must('ip', ['-n', side, 'link', 'set', 'eth0', 'up']);
-      await must('ip', ['-n', side, '-batch', '-'], { stdin: addrs.map((a) => `addr add ${a}/16 dev eth0`).join('\n') + '\n' });
+    await must('ip', ['-n', lab.pbx, 'link', 'add', BRIDGE, 'type', 'bridge']);
+    await bridgeFramesSkipNetfilter(lab.pbx);
+    const clients: [string, string][] = [...atk.map((ns, i): [string, string] => [ns, attackerIp(i + 1)]), [lab.leg, LEGIT_IP]];
+    for (const [k, [ns, ip]] of clients.entries()) {
+      const port = `sw${process.pid.toString(36)}x${n}p${k}`; // at most 15 characters
+      await must('ip', ['link', 'add', 'eth0', 'netns', ns, 'type', 'veth', 'peer', 'name', port, 'netns', lab.pbx]);
+      await must('ip', ['-n', lab.pbx, 'link', 'set', port, 'master', BRIDGE, 'up']);
+      await must('ip', ['-n', ns, 'link', 'set', 'eth0', 'up']);
+      await must('ip', ['-n', ns, 'addr', 'add', `${ip}/16`, 'dev', 'eth0']);
     }
-    await must('ip', ['-n', ns.pbx, 'addr', 'add', `${PBX_IP}/16`, 'dev', BRIDGE]);
-    await must('ip', ['-n', ns.pbx, 'link', 'set', BRIDGE, 'up']);
+    await must('ip', ['-n', lab.pbx, 'addr', 'add', `${PBX_IP}/16`, 'dev', BRIDGE]);
+    await must('ip', ['-n', lab.pbx, 'link', 'set', BRIDGE, 'up']);
   } catch (e) {
     await lab.destroy();
     throw e;
   }
   return lab;
+}
+
+/**
+ * With br_netfilter loaded (as here), frames entering a bridge port meet the iptables hooks
+ * before the bridge device's own packet taps, so tcpdump on swbr0 would never see a packet the raw
+ * table drops: not what a PBX on a plain NIC sees (tcpdump there sees every packet, dropped or
+ * not). The switch is per namespace; only this lab's PBX namespace is changed.
+ */
+async function bridgeFramesSkipNetfilter(ns: string): Promise<void> {
+  if (!existsSync('/proc/sys/net/bridge')) return; // br_netfilter not loaded: nothing to undo
+  for (const key of ['iptables', 'ip6tables', 'arptables']) {
+    await mustIn(ns, 'sysctl', ['-q', '-w', `net.bridge.bridge-nf-call-${key}=0`]);
+  }
 }
 
 /** A long-lived child inside a namespace whose stderr/stdout lines we keep. */
@@ -99,6 +120,7 @@ class Child {
 /** The test registrar running in the PBX namespace. */
 export class RegistrarProcess {
   private nextId = 1;
+  private readonly seen: Arrival[] = [];
   private constructor(private readonly child: Child) {}
 
   static async start(ns: string, opts: RegistrarOptions): Promise<RegistrarProcess> {
@@ -114,6 +136,12 @@ export class RegistrarProcess {
     this.child.proc.stdin.write(JSON.stringify({ op: 'arrivals', id }) + '\n');
     const line = await this.child.waitFor(new RegExp(`^\\{"id":${id},`), 5000, 'registrar arrivals');
     return (JSON.parse(line) as { result: Arrival[] }).result;
+  }
+
+  /** Every request from src so far (arrivals() still hands out only the new ones). */
+  async arrivalsFrom(src: string): Promise<Arrival[]> {
+    this.seen.push(...(await this.arrivals()));
+    return this.seen.filter((a) => a.src === src);
   }
 
   async stop(): Promise<void> {
