@@ -27,8 +27,11 @@ export class AsteriskSignatureStats {
 /** The process-wide counters the daemon reads; tests pass their own. */
 export const asteriskStats = new AsteriskSignatureStats();
 
+const PRINTABLE = /^[\x20-\x7e\u00a0-\uffff]*$/;
+
 /** Attacker text made printable and short, for `detail` and `account` (never spread into a log record). */
 export function safeText(s: string, max = 64): string {
+  if (s.length <= max && PRINTABLE.test(s)) return s;
   const clean = s.replace(/[^\x20-\x7e\u00a0-\uffff]/g, '?');
   return clean.length > max ? `${clean.slice(0, max)}…` : clean;
 }
@@ -63,6 +66,13 @@ export interface OffenseParts {
   detail: string;
 }
 
+const DOTTED_QUAD = /^(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+/** normalizeIp, with a fast path for an already canonical IPv4 address (the common case). */
+export function canonicalIp(text: string): string | null {
+  return DOTTED_QUAD.test(text) ? text : normalizeIp(text);
+}
+
 /** Builds the offense from a log line, or counts a refusal when the address is not an IP. */
 export function lineOffense(
   signature: string,
@@ -71,7 +81,7 @@ export function lineOffense(
   parts: OffenseParts,
   stats: AsteriskSignatureStats,
 ): Offense | null {
-  const ip = normalizeIp(parts.ip);
+  const ip = canonicalIp(parts.ip);
   if (!ip) return stats.refuse('bad address');
   const o: Offense = { ip, kind: parts.kind, signature, at: parseStamp(line.stamp, ev.at), detail: parts.detail };
   if (parts.account !== undefined) o.account = parts.account;

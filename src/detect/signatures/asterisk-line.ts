@@ -26,35 +26,43 @@ export interface AsteriskLine {
 // Syslog/journal header: "Nov  4 18:30:40 host " or "2026-11-27T03:20:01.5+00:00 host ", then "asterisk[pid]: ".
 const SYSLOG_HEAD =
   /^(?:([A-Z][a-z]{2} {1,2}\d{1,2} \d\d:\d\d:\d\d|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?) +)?\S+ +[\w./-]*asterisk\[\d+\]: */y;
-// Asterisk's own part: optional "[stamp] ", then LEVEL[tid] (a space may precede the bracket), an optional
-// channel id, then "file.c(:line)?( in)?( func)?: " (absent for dialplan Log()).
-const ASTERISK_HEAD =
-  /(?:\[([^\]\[]{8,32})\] *)?([A-Z]{4,10}) ?\[\d+\](?:\[C-[0-9a-fA-F]+\])?:? +(?:([\w/.-]+\.c)(?::\d+)?(?: in)?(?: \w+)?: +)?/y;
+// Asterisk's own part after the optional "[stamp] ": LEVEL[tid] (a space may precede the bracket), an
+// optional channel id, then "file.c(:line)?( in)?( func)?: " (absent for dialplan Log()).
+const ASTERISK_HEAD = /([A-Z]{4,10}) ?\[\d+\](?:\[C-[0-9a-fA-F]+\])?:? +(?:([\w/.-]+\.c)(?::\d+)?(?: in)?(?: \w+)?: +)?/y;
+
+/** The levels attacks are logged at; VERBOSE/DEBUG lines echo attacker text and are never read. */
+const ALERT_LEVELS = new Set(['NOTICE', 'WARNING', 'SECURITY']);
 
 // ESC[...m and its "#033[...m" rendering (rsyslog escapes control characters that way).
 const ANSI = /(?:\x1b|#033)\[[0-9;]*m/g;
 
-/** Parses the prefix; null when the line is not an Asterisk log line we understand. */
+/** Parses the prefix; null when the line is not an Asterisk NOTICE/WARNING/SECURITY line. */
 export function parseAsteriskLine(raw: string): AsteriskLine | null {
   const line = raw.includes('\x1b') || raw.includes('#033[') ? raw.replace(ANSI, '') : raw;
   let pos = 0;
-  let syslogStamp = '';
+  let stamp = '';
   if (line.charCodeAt(0) !== 91 /* [ */ && !startsWithLevel(line)) {
     SYSLOG_HEAD.lastIndex = 0;
     const s = SYSLOG_HEAD.exec(line);
     if (!s) return null;
-    syslogStamp = s[1] ?? '';
+    stamp = s[1] ?? '';
     pos = SYSLOG_HEAD.lastIndex;
   }
+  if (line.charCodeAt(pos) === 91 /* [ */) {
+    const close = line.indexOf(']', pos);
+    if (close - pos < 9 || close - pos > 33) return null;
+    stamp = line.slice(pos + 1, close); // Asterisk's own stamp wins over syslog's
+    pos = close + 1;
+    while (line.charCodeAt(pos) === 32) pos++;
+  }
+  // Cheap level check first: most lines are VERBOSE and stop here, before any regex.
+  let end = pos;
+  while (end < line.length && line.charCodeAt(end) >= 65 && line.charCodeAt(end) <= 90) end++;
+  if (!ALERT_LEVELS.has(line.slice(pos, end))) return null;
   ASTERISK_HEAD.lastIndex = pos;
   const m = ASTERISK_HEAD.exec(line);
   if (!m) return null;
-  return {
-    level: m[2],
-    file: m[3] ?? '',
-    message: line.slice(ASTERISK_HEAD.lastIndex).trimEnd(),
-    stamp: m[1] ?? syslogStamp,
-  };
+  return { level: m[1], file: m[2] ?? '', message: line.slice(ASTERISK_HEAD.lastIndex).trimEnd(), stamp };
 }
 
 /** A journald message field starts with the level itself ("NOTICE[566]: ..."). */
@@ -91,10 +99,24 @@ const BSD_STAMP = /^([A-Z][a-z]{2}) {1,2}(\d{1,2}) (\d\d):(\d\d):(\d\d)(?:\.(\d{
  */
 export function parseStamp(stamp: string, fallback: number): number {
   if (!stamp) return fallback;
+  // Many lines share a second: remember the last answer (valid while the fallback's day is the same).
+  const day = Math.floor(fallback / 86_400_000);
+  if (stamp === lastStamp && day === lastDay) return lastResult;
+  lastResult = parseStampText(stamp, fallback);
+  lastStamp = stamp;
+  lastDay = day;
+  return lastResult;
+}
+
+let lastStamp = '';
+let lastDay = NaN;
+let lastResult = 0;
+
+function parseStampText(stamp: string, fallback: number): number {
   const iso = ISO_STAMP.exec(stamp);
   if (iso) {
-    const [y, mo, d, h, mi, s] = [1, 2, 3, 4, 5, 6].map((i) => Number(iso[i]));
     const ms = iso[7] ? Math.round(Number(`0.${iso[7]}`) * 1000) : 0;
+    const [y, mo, d, h, mi, s] = [Number(iso[1]), Number(iso[2]), Number(iso[3]), Number(iso[4]), Number(iso[5]), Number(iso[6])];
     const zone = iso[8];
     if (!zone) return validOr(new Date(y, mo - 1, d, h, mi, s, ms).getTime(), fallback);
     const off = zone === 'Z' ? 0 : zoneMinutes(zone);
@@ -104,10 +126,9 @@ export function parseStamp(stamp: string, fallback: number): number {
   if (!bsd || MONTHS[bsd[1]] === undefined) return fallback;
   const year = new Date(fallback).getFullYear();
   const ms = bsd[6] ? Math.round(Number(`0.${bsd[6]}`) * 1000) : 0;
-  const at = (y: number) =>
-    new Date(y, MONTHS[bsd[1]], Number(bsd[2]), Number(bsd[3]), Number(bsd[4]), Number(bsd[5]), ms).getTime();
-  const guess = at(year);
-  return validOr(guess > fallback + 86_400_000 ? at(year - 1) : guess, fallback);
+  const parts = [MONTHS[bsd[1]], Number(bsd[2]), Number(bsd[3]), Number(bsd[4]), Number(bsd[5]), ms] as const;
+  const guess = new Date(year, ...parts).getTime();
+  return validOr(guess > fallback + 86_400_000 ? new Date(year - 1, ...parts).getTime() : guess, fallback);
 }
 
 function zoneMinutes(zone: string): number {

@@ -58,16 +58,21 @@ export function kindOf(event: string, usingPassword: string | undefined): Offens
 
 /** "IPV4/UDP/1.2.3.4/5060" → { transport, addr }; IPv6 addresses hold no '/'. */
 export function splitAddress(value: string): { transport: string; addr: string } | null {
-  const parts = value.split('/');
-  if (parts.length !== 4 || !/^IPV[46]$/i.test(parts[0])) return null;
-  return { transport: parts[1].toUpperCase(), addr: parts[2] };
+  const a = value.indexOf('/');
+  const b = value.indexOf('/', a + 1);
+  const c = value.indexOf('/', b + 1);
+  if (a !== 4 || b < 0 || c < 0 || value.indexOf('/', c + 1) !== -1) return null;
+  const family = value.slice(0, 4).toUpperCase();
+  if (family !== 'IPV4' && family !== 'IPV6') return null;
+  return { transport: value.slice(a + 1, b).toUpperCase(), addr: value.slice(b + 1, c) };
 }
 
 export type SecurityParse =
-  | { ok: true; event: string; remote: string; account?: string; session?: string; service?: string; tail: Map<string, string> }
+  | { ok: true; event: string; remote: string; account?: string; session?: string; service?: string; usingPassword?: string }
   | { ok: false; reason: 'ambiguous RemoteAddress' | 'malformed' | 'not an event' };
 
 const REMOTE = ',RemoteAddress="';
+const USING_PASSWORD = /,UsingPassword="([^"]*)"/;
 
 /** Parses a res_security_log message (the text after the log prefix). */
 export function parseSecurityMessage(msg: string): SecurityParse {
@@ -79,18 +84,14 @@ export function parseSecurityMessage(msg: string): SecurityParse {
   const first = msg.indexOf(REMOTE);
   if (first < 0) return { ok: false, reason: 'malformed' };
   const last = msg.lastIndexOf(REMOTE);
-  let at = first;
-  if (last !== first) {
-    if (eventInfo(event)?.attackerTail !== false) return { ok: false, reason: 'ambiguous RemoteAddress' };
-    at = last;
-  }
+  const at = last;
+  if (last !== first && eventInfo(event)?.attackerTail !== false) return { ok: false, reason: 'ambiguous RemoteAddress' };
   const valueStart = at + REMOTE.length;
   const valueEnd = msg.indexOf('"', valueStart);
   if (valueEnd < 0) return { ok: false, reason: 'malformed' };
-  const tail = parsePairs(msg.slice(valueEnd + 1));
-  if (last !== first && (!tail || [...tail.keys()].some((k) => !SERVER_TAIL_KEYS.has(k)))) {
-    return { ok: false, reason: 'ambiguous RemoteAddress' };
-  }
+  // Only server-written text follows the trusted RemoteAddress; with several, prove it.
+  const tail = msg.slice(valueEnd + 1);
+  if (last !== first && !serverOnlyTail(tail)) return { ok: false, reason: 'ambiguous RemoteAddress' };
   return {
     ok: true,
     event,
@@ -98,8 +99,14 @@ export function parseSecurityMessage(msg: string): SecurityParse {
     account: valueOf(msg, ',AccountID="', at),
     session: valueOf(msg, ',SessionID="', at),
     service: valueOf(msg, ',Service="', at),
-    tail: tail ?? new Map(),
+    usingPassword: event === 'SuccessfulAuth' ? USING_PASSWORD.exec(tail)?.[1] : undefined,
   };
+}
+
+/** True when `text` is exactly a sequence of `,Key="value"` pairs with server-written keys only. */
+function serverOnlyTail(text: string): boolean {
+  const pairs = parsePairs(text);
+  return pairs !== null && [...pairs.keys()].every((k) => SERVER_TAIL_KEYS.has(k));
 }
 
 /** `,K="v",K2="v2"` → Map; null when the text is not exactly such a sequence. */

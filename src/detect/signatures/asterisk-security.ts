@@ -19,7 +19,7 @@ export function asteriskSecurityLog(stats: AsteriskSignatureStats = asteriskStat
       if (!line || line.level !== 'SECURITY') return null;
       const p = parseSecurityMessage(line.message);
       if (!p.ok) return p.reason === 'ambiguous RemoteAddress' ? stats.refuse(p.reason) : null;
-      const kind = kindOf(p.event, p.tail.get('UsingPassword'));
+      const kind = kindOf(p.event, p.usingPassword);
       const addr = splitAddress(p.remote);
       if (!kind) return null;
       if (!addr) return stats.refuse('bad address');
