@@ -21,11 +21,16 @@ export class ToolFault {
   readonly dir = mkdtempSync(path.join(tmpdir(), 'swt-fault-'));
   readonly log = path.join(this.dir, 'calls.log');
 
-  constructor(readonly tool: FaultTool, realPath: string) {
+  /**
+   * readInput: the failing tool first reads its whole stdin, as a real tool that refuses its input
+   * does; false makes it die at once without reading (a crashed tool), so the writer gets EPIPE.
+   */
+  constructor(readonly tool: FaultTool, realPath: string, readInput = true) {
+    const drain = readInput ? 'cat > /dev/null; ' : '';
     const script = [
       '#!/bin/bash',
       `echo "$*" >> ${JSON.stringify(this.log)}`,
-      `fail() { echo "WRITE $*" >> ${JSON.stringify(this.log)}; echo "injected failure (sipwarden netns test)" >&2; exit 1; }`,
+      `fail() { ${drain}echo "WRITE $*" >> ${JSON.stringify(this.log)}; echo "injected failure (sipwarden netns test)" >&2; exit 1; }`,
       WRITES[tool],
       `exec ${JSON.stringify(realPath)} "$@"`,
       '',

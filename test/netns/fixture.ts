@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { Agent } from './agent-client.ts';
 import { TempConfig, cliUnavailable, sipwarden, sipwardenOk } from './cli.ts';
-import { cleanupLeftovers, createLab, netnsUnavailable, RCV_V4, RCV_V6, type Lab, type RunOptions, type RunResult } from './harness.ts';
+import { cleanupLeftovers, createLab, netnsUnavailable, poolV4, poolV6, RCV_V4, RCV_V6, type Lab, type RunOptions, type RunResult } from './harness.ts';
 import { newMarker, markers, request, type RequestOptions } from './sip-messages.ts';
 
 export type BackendName = 'iptables' | 'nftables';
@@ -38,27 +38,45 @@ export function probe(
   return { what, expect, proto, src, dst, marker, text: request({ ...opts, src, dst, marker }) };
 }
 
+export interface DeliverOptions {
+  /** How long to wait for TCP data after sending (retransmissions of a dropped segment); default 600. */
+  tcpWaitMs?: number;
+}
+
 export class FirewallLab {
   readonly cfg = new TempConfig();
+  private poolNext = 0;
   private constructor(
     readonly backend: BackendName,
     readonly lab: Lab,
     readonly rcv: Agent,
     readonly snd: Agent,
+    private readonly poolSize: number,
   ) {}
 
-  /** Namespaces with `senders` sender addresses; the receiver listens (and answers) on SIP ports. */
-  static async open(backend: BackendName, opts: { senders?: number; ports?: number[] } = {}): Promise<FirewallLab> {
+  /**
+   * Namespaces with `senders` fixed sender addresses and `pool` addresses handed out one by one
+   * (fresh()); the receiver listens (and answers) on the SIP ports.
+   */
+  static async open(backend: BackendName, opts: { senders?: number; pool?: number; ports?: number[] } = {}): Promise<FirewallLab> {
     await cleanupLeftovers();
-    const lab = await createLab({ senders: opts.senders ?? 12 });
+    const pool = opts.pool ?? 0;
+    const lab = await createLab({ senders: opts.senders ?? 12, pool });
     try {
       const [rcv, snd] = await Promise.all([Agent.start(lab.rcv), Agent.start(lab.snd)]);
       await rcv.listen(opts.ports ?? [SIP_PORT], true);
-      return new FirewallLab(backend, lab, rcv, snd);
+      return new FirewallLab(backend, lab, rcv, snd, pool);
     } catch (e) {
       await lab.destroy();
       throw e;
     }
+  }
+
+  /** A sender address no earlier probe used (IPv4, or IPv6 when v6). */
+  fresh(v6 = false): string {
+    if (this.poolNext >= this.poolSize) throw new Error(`address pool of ${this.poolSize} used up: open the lab with a bigger pool`);
+    const k = this.poolNext++;
+    return v6 ? poolV6(k) : poolV4(k);
   }
 
   /** Writes the config (this lab's backend unless overridden) and returns its path. */
@@ -81,7 +99,7 @@ export class FirewallLab {
   }
 
   /** Sends every probe (UDP one socket per message, TCP all at once) and returns the markers that arrived. */
-  async deliver(probes: Probe[]): Promise<Set<string>> {
+  async deliver(probes: Probe[], opts: DeliverOptions = {}): Promise<Set<string>> {
     const groups = new Map<string, Probe[]>();
     for (const p of probes) {
       const key = `${p.proto} ${p.src} ${p.dst}`;
@@ -92,14 +110,15 @@ export class FirewallLab {
         this.snd.send({ proto: g[0].proto, src: g[0].src, dst: g[0].dst, port: SIP_PORT, messages: g.map((p) => p.text), timeoutMs: 1500 }),
       ),
     );
-    // A dropped TCP segment is retransmitted (200 ms, 400 ms, 800 ms...): give leaks time to show.
+    // A dropped TCP segment is retransmitted (after 200 ms, then 400, 800...): give leaks time to show.
     const tcp = probes.some((p) => p.proto === 'tcp');
-    return new Set(markers(await this.rcv.take({ minMs: tcp ? 2600 : 100, settleMs: 200, maxMs: 8000 })));
+    const minMs = tcp ? (opts.tcpWaitMs ?? 600) : 100;
+    return new Set(markers(await this.rcv.take({ minMs, settleMs: 200, maxMs: minMs + 5000 })));
   }
 
   /** Sends the probes and asserts that exactly the 'pass' ones arrived. */
-  async expectExactly(probes: Probe[]): Promise<void> {
-    const got = await this.deliver(probes);
+  async expectExactly(probes: Probe[], opts: DeliverOptions = {}): Promise<void> {
+    const got = await this.deliver(probes, opts);
     const wronglyDropped = probes.filter((p) => p.expect === 'pass' && !got.has(p.marker)).map((p) => `${p.proto} ${p.src}: ${p.what}`);
     const leaked = probes.filter((p) => p.expect === 'drop' && got.has(p.marker)).map((p) => `${p.proto} ${p.src}: ${p.what}`);
     assert.deepEqual({ wronglyDropped, leaked }, { wronglyDropped: [], leaked: [] });

@@ -5,7 +5,9 @@
 // Address plan (the same in every lab; namespaces are isolated from each other and the host):
 //   receiver  10.201.255.1/16   fd00:5157::1:1/64
 //   senders   10.201.0.<i>/16   fd00:5157::<16+i>/64   (i = 1..senders)
-// so a ban of 10.201.0.0/24 (or fd00:5157::/120) covers every sender and never the receiver.
+//   pool      10.201.16.0/20    fd00:5157::2:0/112     (poolV4(k), poolV6(k), k = 0..pool-1)
+// so a ban of 10.201.0.0/24 (or fd00:5157::/120) covers every sender and never the receiver, and
+// a test can give every probe an address of its own (a kernel ban of one never hides another).
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 
@@ -22,6 +24,15 @@ export function senderV4(i: number): string {
 }
 export function senderV6(i: number): string {
   return `fd00:5157::${(16 + i).toString(16)}`;
+}
+
+/** The k-th pool address (k < 4000); .0 and .255 are skipped for readability. */
+export function poolV4(k: number): string {
+  const n = Math.floor(k / 254) * 256 + (k % 254) + 1;
+  return `10.201.${16 + Math.floor(n / 256)}.${n % 256}`;
+}
+export function poolV6(k: number): string {
+  return `fd00:5157::2:${(k + 1).toString(16)}`;
 }
 
 export interface RunResult {
@@ -115,9 +126,10 @@ export interface Lab {
 
 let labCount = 0;
 
-/** Creates sender and receiver namespaces, one veth pair, addresses for `senders` sender IPs. */
-export async function createLab(opts: { senders?: number; prefix?: string } = {}): Promise<Lab> {
+/** Creates sender and receiver namespaces, one veth pair, `senders` sender and `pool` pool addresses. */
+export async function createLab(opts: { senders?: number; pool?: number; prefix?: string } = {}): Promise<Lab> {
   const senders = opts.senders ?? 8;
+  const pool = Math.min(opts.pool ?? 0, 4000);
   const prefix = opts.prefix ?? NS_PREFIX;
   const n = ++labCount;
   const base = `${prefix}${process.pid}-${n}`;
@@ -147,6 +159,9 @@ export async function createLab(opts: { senders?: number; prefix?: string } = {}
     const batch: string[] = [];
     for (let i = 1; i <= senders; i++) {
       batch.push(`addr add ${senderV4(i)}/16 dev ${vs}`, `addr add ${senderV6(i)}/64 dev ${vs} nodad`);
+    }
+    for (let k = 0; k < pool; k++) {
+      batch.push(`addr add ${poolV4(k)}/16 dev ${vs}`, `addr add ${poolV6(k)}/64 dev ${vs} nodad`);
     }
     await must('ip', ['-n', snd, '-batch', '-'], { stdin: batch.join('\n') + '\n' });
   } catch (e) {

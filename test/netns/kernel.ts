@@ -20,11 +20,17 @@ export function normalizeSave(text: string): string {
     .trim();
 }
 
+/**
+ * Counters and element countdowns out; top-level tables sorted by their header, because `nft list
+ * ruleset` prints tables in creation order, which carries no meaning (hook priorities order them).
+ */
 export function normalizeNft(text: string): string {
-  return text
+  const clean = text
     .replace(/counter packets \d+ bytes \d+/g, 'counter')
     .replace(/ expires [0-9dhms]+/g, '')
     .trim();
+  const tables = clean.split(/\n(?=table )/).map((t) => t.trim());
+  return tables.sort().join('\n');
 }
 
 /** Entry countdowns ("timeout 3597") change every second; the set header's timeout does not. */
@@ -61,4 +67,27 @@ export async function snapshot(ns: string): Promise<KernelSnapshot> {
     nft: normalizeNft(nft),
     ipset: normalizeIpset(ipset),
   };
+}
+
+/**
+ * What differs between two snapshots, readably: per part, the lines only in `before` ("- ...")
+ * and only in `after` ("+ ..."), compared as multisets. Empty when they are the same.
+ */
+export function snapshotDiff(before: KernelSnapshot, after: KernelSnapshot): string[] {
+  const out: string[] = [];
+  for (const part of Object.keys(before) as (keyof KernelSnapshot)[]) {
+    if (before[part] === after[part]) continue;
+    const count = new Map<string, number>();
+    for (const l of before[part].split('\n')) count.set(l, (count.get(l) ?? 0) + 1);
+    const added: string[] = [];
+    for (const l of after[part].split('\n')) {
+      const n = count.get(l) ?? 0;
+      if (n > 0) count.set(l, n - 1);
+      else added.push(l);
+    }
+    const removed = [...count].flatMap(([l, n]) => Array<string>(n).fill(l));
+    out.push(...removed.map((l) => `${part} - ${l}`), ...added.map((l) => `${part} + ${l}`));
+    if (removed.length + added.length === 0) out.push(`${part}: same lines, different order`);
+  }
+  return out;
 }
