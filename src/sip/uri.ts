@@ -5,22 +5,26 @@ import type { NameAddr, SipParams, SipUri } from './types.ts';
 /** Parses `;a=1;b;c="x;y"` (leading ';' optional) into lower-cased names. Quoted values are unquoted. */
 export function parseParams(text: string): SipParams {
   const params: SipParams = Object.create(null);
-  let i = 0;
   const n = text.length;
+  let i = 0;
   while (i < n) {
-    while (i < n && (text[i] === ';' || text[i] === ' ' || text[i] === '\t')) i++;
-    if (i >= n) break;
-    let j = i;
-    while (j < n && text[j] !== '=' && text[j] !== ';') j++;
-    const name = text.slice(i, j).trim().toLowerCase();
-    if (j < n && text[j] === '=') {
-      const [value, next] = readValue(text, j + 1, ';');
-      if (name !== '' && !(name in params)) params[name] = value;
-      i = next;
+    let end = text.indexOf(';', i);
+    if (end < 0) end = n;
+    let eq = text.indexOf('=', i);
+    if (eq >= end) eq = -1;
+    let name: string;
+    let value = '';
+    if (eq >= 0) {
+      name = text.slice(i, eq);
+      const quote = text.indexOf('"', eq);
+      if (quote >= 0 && quote < end) [value, end] = readValue(text, eq + 1, ';');
+      else value = text.slice(eq + 1, end).trim();
     } else {
-      if (name !== '' && !(name in params)) params[name] = '';
-      i = j;
+      name = text.slice(i, end);
     }
+    name = name.trim().toLowerCase();
+    if (name !== '' && !(name in params)) params[name] = value;
+    i = end + 1;
   }
   return params;
 }
