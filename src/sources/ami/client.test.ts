@@ -148,4 +148,14 @@ describe('AMI client', () => {
     assert.match(err.message, /not an Asterisk manager/);
     assert.throws(() => amiSource(opts(port, 'x\r\nAction: Originate')), /line break/);
   });
+
+  it('gives up on a peer that accepts but never completes the login', async () => {
+    const silent = createServer((sock) => sock.on('error', () => {}));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const port = (silent.address() as { port: number }).port;
+    const src = amiSource({ ...opts(port), loginTimeoutMs: 100 });
+    const err = await collect(src).done;
+    silent.close();
+    assert.match(String(err), /did not complete the login within the timeout/);
+  });
 });

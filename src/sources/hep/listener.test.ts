@@ -67,6 +67,20 @@ describe('HEP listener', () => {
     h.close();
   });
 
+  it('listens on IPv6 loopback and carries IPv6 addresses from the header', async () => {
+    let port = 0;
+    const src = hepSource({ listen: '[::1]:0', onListening: (a) => (port = a.port) });
+    const c = collect(src);
+    await c.until(() => port !== 0);
+    const sender = createSocket('udp6');
+    const p6: HepPacket = { ...packet(1), family: 6, src: { ip: '2001:db8::9', port: 5070 }, dst: { ip: '2001:db8::1', port: 5060 } };
+    await new Promise<void>((r) => sender.send(encodeHep(p6), port, '::1', () => r()));
+    await c.until((ev) => ev.length >= 1);
+    await c.stop();
+    sender.close();
+    assert.ok(c.events[0].type === 'sip' && c.events[0].src.ip === '2001:db8::9' && c.events[0].dst.ip === '2001:db8::1');
+  });
+
   it('a busy port is a setup error', async () => {
     const h = await started({});
     const err = await collect(withRestart(hepSource({ listen: `127.0.0.1:${h.port}` }), { min: 10, max: 50 }, silentLogger)).done;
