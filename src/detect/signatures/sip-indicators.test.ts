@@ -68,3 +68,14 @@ test('SQL injection: probes yes, names with apostrophes no', () => {
     assert.ok(!looksLikeSqlInjection(name), name);
   }
 });
+
+test('SQL injection check stays fast on long hostile values (no regex backtracking blow-up)', () => {
+  const hostile = ["x' union" + ' '.repeat(60000) + 'x', "'" + ' '.repeat(60000), 'union' + '/*'.repeat(30000), 'or ' + '1'.repeat(60000) + ' ', '%'.repeat(60000)];
+  for (const v of hostile) {
+    const t = performance.now();
+    looksLikeSqlInjection(v);
+    assert.ok(performance.now() - t < 50, `${v.slice(0, 12)}… took ${performance.now() - t} ms`);
+  }
+  assert.ok(looksLikeSqlInjection("x' union   all  select 1"));
+  assert.ok(looksLikeSqlInjection('1 union/**/select 2'));
+});
