@@ -82,7 +82,8 @@ export class Daemon {
         this.log.error({ err: errorMessage(e) }, 'periodic task failed; retrying next time');
       }
     }, Math.max(1, seconds) * 1000);
-    t.unref();
+    // Not unref'd: these timers are the daemon's own work and keep the process alive when no
+    // source or feed is configured.
     this.timers.push(t);
   }
 
