@@ -5,6 +5,7 @@ import { loadConfig } from './config/load.ts';
 import type { Config } from './config/schema.ts';
 import { systemClock, type Clock } from './core/clock.ts';
 import { errorMessage } from './core/errors.ts';
+import { PrefixSet, tryParsePrefix } from './core/ip.ts';
 import type { Logger } from './core/log.ts';
 import { BUILTIN_USER_AGENTS } from './detect/signatures/scanner-user-agents.ts';
 import { compilePolicy, createBackend, realExec, type FirewallBackend, type Policy } from './enforce/index.ts';
@@ -50,12 +51,22 @@ export class Daemon {
     return this.opts.log;
   }
 
+  private friends = new PrefixSet();
+
+  /** Is this address a configured friend (allow list, loopback, this host)? */
+  isFriend(ip: string): boolean {
+    const p = tryParsePrefix(ip);
+    return !!p && this.friends.has(p);
+  }
+
   private async build(config: Config): Promise<void> {
     const resolved = await resolveFriendNames(config, this.log);
     this.policy = compilePolicy(config, { builtinUserAgents: BUILTIN_USER_AGENTS, resolvedFriends: resolved, hostAddresses: hostAddresses() });
     const name = this.opts.backend ?? config.firewall.backend;
     this.backend = createBackend(name, { policy: this.policy, feeds: feedNames(config), exec: realExec, kv: storeKeyValue(this.store), clock: this.clock, log: this.log.child({ stage: 'enforce' }) });
     this.bans = new BanService(this.store, this.backend, this.policy, this.clock);
+    this.friends = new PrefixSet();
+    for (const f of this.policy.friends) this.friends.add(f, true);
     const r = await this.bans.apply(feedNames(config));
     this.log.info({ backend: name, bans: r.bans, friends: this.policy.friends.length }, 'policy applied');
   }

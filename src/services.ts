@@ -1,11 +1,11 @@
 // The daemon's optional parts, built from the config: detection (sources, signatures, rules) and
 // the feed scheduler. Each is a Service the daemon starts in order and stops in reverse.
-import { PrefixSet, tryParsePrefix } from './core/ip.ts';
 import { configuredSignatures } from './cli/signatures.ts';
 import { Detection } from './detection.ts';
 import { FeedScheduler } from './feeds/index.ts';
 import { wireFeeds } from './cli/feeds-wiring.ts';
 import type { Daemon, Service } from './main.ts';
+import { amiSource } from './sources/ami/client.ts';
 import { asteriskLogSource, journaldSource } from './sources/asterisk-log/source.ts';
 import { captureSource } from './sources/capture/tcpdump.ts';
 import { hepSource } from './sources/hep/listener.ts';
@@ -19,14 +19,13 @@ function buildSources(d: Daemon): EventSource[] {
   // decision is worth most in the first few packets of an attack.
   if (capture.interface) raw.push(captureSource({ interface: capture.interface, ports: d.config.sip.ports, immediate: true }));
   if (hep.listen) raw.push(hepSource({ listen: hep.listen, password: hep.password }));
+  if (a.ami) raw.push(amiSource({ host: a.ami.host, port: a.ami.port, username: a.ami.username, secret: a.ami.secret }));
   return raw.map((s) => withRestart(s, DEFAULT_BACKOFF, d.log.child({ source: s.id })));
 }
 
 function detectionService(d: Daemon): Service | null {
   const sources = buildSources(d);
   if (sources.length === 0) return null;
-  const friends = new PrefixSet();
-  for (const f of d.policy.friends) friends.add(f, true);
   const detection = new Detection({
     config: d.config,
     sources,
@@ -35,10 +34,7 @@ function detectionService(d: Daemon): Service | null {
     store: d.store,
     clock: d.clock,
     log: d.log.child({ stage: 'detect' }),
-    isFriend: (ip) => {
-      const p = tryParsePrefix(ip);
-      return !!p && friends.has(p);
-    },
+    isFriend: (ip) => d.isFriend(ip), // the daemon's current friends, also after a reload
   });
   return detection;
 }
