@@ -9,6 +9,7 @@ import { registerDoctorCommand } from './commands/doctor.ts';
 import { registerFeedCommands, syncFeeds } from './commands/feeds.ts';
 import { registerFirewallCommands } from './commands/firewall.ts';
 import { registerInstallCommand } from './commands/install.ts';
+import { registerReplayCommand } from './commands/replay.ts';
 import { registerRunCommand } from './commands/run.ts';
 import { registerTestSignatureCommand } from './commands/test-signature.ts';
 import { openContext, type GlobalOptions } from './context.ts';
@@ -43,6 +44,7 @@ registerDoctorCommand(program, globals);
 registerRunCommand(program, globals);
 registerFeedCommands(program, globals);
 registerTestSignatureCommand(program, globals);
+registerReplayCommand(program, globals);
 registerInstallCommand(program, globals, async (configPath) => {
   const ctx = await openContext({ ...globals(), config: configPath }, { resolveNames: true });
   try {
