@@ -17,7 +17,7 @@ async function started(opts: Parameters<typeof hepSource>[0]) {
   let port = 0;
   const src = hepSource({ listen: '127.0.0.1:0', ...opts, onListening: (a) => (port = a.port) });
   const c = collect(src);
-  const deadline = Date.now() + 2000;
+  const deadline = Date.now() + 5000;
   while (port === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
   const sender = createSocket('udp4');
   const send = (buf: Buffer) => new Promise<void>((r) => sender.send(buf, port, '127.0.0.1', () => r()));
