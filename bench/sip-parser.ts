@@ -114,6 +114,17 @@ function rate(fn: (b: Buffer) => number, buf: Buffer, seconds: number, rounds = 
   return best;
 }
 
+/** CPU ns per step of a trivial loop: tells how fast this machine runs JS (about 0.3-0.5 ns on an idle modern core). */
+function calibrate(): number {
+  let x = 0;
+  const n = 50_000_000;
+  const c0 = process.cpuUsage();
+  for (let i = 0; i < n; i++) x = (x + i * 7) | 0;
+  const c = process.cpuUsage(c0);
+  if (x === 42) console.log(x);
+  return ((c.user + c.system) * 1000) / n;
+}
+
 const secondsArg = process.argv.indexOf('--seconds');
 const seconds = secondsArg > 0 ? Number(process.argv[secondsArg + 1]) : 1;
 const cases: [string, Buffer][] = [
@@ -123,7 +134,7 @@ const cases: [string, Buffer][] = [
 ];
 const fmt = (x: number): string => Math.round(x).toLocaleString('en-US').padStart(12);
 console.log(`sip-parser: messages per CPU-second, one thread, best of 5 (node ${process.version}, ${seconds}s CPU per cell; goal >= 1,000,000 header-level)`);
-console.log(`load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} on ${os.availableParallelism()} cores`);
+console.log(`load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} on ${os.availableParallelism()} cores; calibration: ${calibrate().toFixed(2)} CPU ns per trivial loop step`);
 console.log(`${'message'.padEnd(20)} ${'bytes'.padStart(6)} ${'parse'.padStart(12)} ${'parse+fields'.padStart(12)}`);
 for (const [name, buf] of cases) {
   console.log(`${name.padEnd(20)} ${String(buf.length).padStart(6)} ${fmt(rate(parseOnly, buf, seconds))} ${fmt(rate(parseAndRead, buf, seconds))}`);

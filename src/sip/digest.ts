@@ -1,44 +1,63 @@
 // Authorization / Proxy-Authorization credentials: `Digest username="100", realm="x", nc=00000001, ...`.
 
 import type { DigestCredentials, SipParams } from './types.ts';
-import { readValue } from './uri.ts';
+import { readQuoted } from './uri.ts';
 
 /** Parses credentials; null when there is no scheme token. Parameters may be quoted or tokens. */
 export function parseDigest(text: string): DigestCredentials | null {
   const s = text.trim();
   const m = /^([A-Za-z][A-Za-z0-9_-]*)(?:\s+|$)/.exec(s);
   if (!m) return null;
-  const params: SipParams = Object.create(null);
-  let i = m[0].length;
-  const n = s.length;
-  while (i < n) {
-    while (i < n && (s[i] === ',' || s[i] === ' ' || s[i] === '\t')) i++;
-    if (i >= n) break;
-    let j = i;
-    while (j < n && s[j] !== '=' && s[j] !== ',') j++;
-    const name = s.slice(i, j).trim().toLowerCase();
-    if (j < n && s[j] === '=') {
-      const [value, next] = readValue(s, j + 1, ',');
-      if (name !== '' && !(name in params)) params[name] = value;
-      i = next;
-    } else {
-      if (name !== '' && !(name in params)) params[name] = '';
-      i = j;
-    }
-  }
-  const get = (k: string): string | null => params[k] ?? null;
+  const params = readAuthParams(s, m[0].length);
   return {
     scheme: m[1],
-    username: get('username'),
-    realm: get('realm'),
-    nonce: get('nonce'),
-    uri: get('uri'),
-    response: get('response'),
-    qop: get('qop'),
-    nc: get('nc'),
-    cnonce: get('cnonce'),
-    algorithm: get('algorithm'),
-    opaque: get('opaque'),
+    username: params.username ?? null,
+    realm: params.realm ?? null,
+    nonce: params.nonce ?? null,
+    uri: params.uri ?? null,
+    response: params.response ?? null,
+    qop: params.qop ?? null,
+    nc: params.nc ?? null,
+    cnonce: params.cnonce ?? null,
+    algorithm: params.algorithm ?? null,
+    opaque: params.opaque ?? null,
     params,
   };
+}
+
+/** `name=value, name="quoted, value", flag` from `from` on; names lower-cased, first one wins. */
+function readAuthParams(s: string, from: number): SipParams {
+  const params: SipParams = Object.create(null);
+  const n = s.length;
+  const mayEscape = s.indexOf('\\') >= 0;
+  let i = from;
+  while (i < n) {
+    let c = s.charCodeAt(i);
+    while (i < n && (c === 44 || c === 32 || c === 9)) c = s.charCodeAt(++i);
+    if (i >= n) break;
+    const eq = s.indexOf('=', i);
+    let comma = s.indexOf(',', i);
+    if (comma < 0) comma = n;
+    if (eq < 0 || eq > comma) {
+      const flag = s.slice(i, comma).trim().toLowerCase();
+      if (flag !== '' && !(flag in params)) params[flag] = '';
+      i = comma;
+      continue;
+    }
+    const name = s.slice(i, eq).trim().toLowerCase();
+    let v = eq + 1;
+    while (v < n && (s.charCodeAt(v) === 32 || s.charCodeAt(v) === 9)) v++;
+    let value: string;
+    if (s.charCodeAt(v) === 34) {
+      let end: number;
+      [value, end] = readQuoted(s, v, mayEscape);
+      i = s.indexOf(',', end);
+      if (i < 0) i = n;
+    } else {
+      value = s.slice(v, comma).trim();
+      i = comma;
+    }
+    if (name !== '' && !(name in params)) params[name] = value;
+  }
+  return params;
 }

@@ -44,8 +44,15 @@ export function readValue(text: string, i: number, stop: string): [string, numbe
   return [text.slice(i, j).trim(), j];
 }
 
-/** Reads a quoted string at `text[i] === '"'`, resolving backslash escapes; unterminated runs to the end. */
-export function readQuoted(text: string, i: number): [string, number] {
+/**
+ * Reads a quoted string at `text[i] === '"'`, resolving backslash escapes; unterminated runs to the
+ * end. `mayEscape` false (the caller saw no backslash in the text) takes the indexOf fast path.
+ */
+export function readQuoted(text: string, i: number, mayEscape = true): [string, number] {
+  if (!mayEscape) {
+    const close = text.indexOf('"', i + 1);
+    return close < 0 ? [text.slice(i + 1), text.length] : [text.slice(i + 1, close), close + 1];
+  }
   let out = '';
   let j = i + 1;
   let from = j;

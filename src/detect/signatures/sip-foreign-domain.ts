@@ -14,7 +14,9 @@ import { attemptOf, clean, sipOffense, sipRequestOf } from './sip-common.ts';
 
 export const FOREIGN_DOMAIN_ID = 'sip-foreign-domain';
 
-const canonicalDomain = (d: string): string => d.trim().toLowerCase().replace(/\.$/, '');
+function canonicalDomain(d: string): string {
+  return d.trim().toLowerCase().replace(/\.$/, '');
+}
 
 export function createForeignDomainSignature(domains: readonly string[]): Signature {
   const ours = new Set(domains.map(canonicalDomain).filter((d) => d !== ''));
