@@ -11,6 +11,7 @@ if [[ "${1:-}" != "--unit" ]]; then
 fi
 echo "== type check"
 npx tsc -p .
+npm run --silent build # the CLI tests run the bundle
 
 unit=$(find src test -name '*.test.ts' -not -path 'test/netns/*' | sort)
 echo "== unit tests"

@@ -9,7 +9,7 @@ import { DetectionEngine } from './detect/engine.ts';
 import { engineConfigFrom } from './detect/rules/config.ts';
 import type { Signature } from './detect/signature.ts';
 import type { BanService } from './service/bans.ts';
-import type { EventSource } from './sources/source.ts';
+import { SourceSetupError, type EventSource } from './sources/source.ts';
 import type { Store } from './store/store.ts';
 import type { Clock } from './core/clock.ts';
 
@@ -23,6 +23,9 @@ export interface DetectionDeps {
   log: Logger;
   isFriend: (ip: string) => boolean;
 }
+
+/** How long start() waits for sources to report a setup problem. */
+const SETUP_GRACE_MS = 500;
 
 /** How long decisions wait to share one kernel commit: fast enough, far below 50 ms. */
 const FLUSH_MS = 5;
@@ -45,8 +48,25 @@ export class Detection {
     });
   }
 
+  /**
+   * Starts every source. A setup problem the operator must fix (a busy HEP port, no tcpdump, a
+   * refused AMI login) shows within the first moments and fails the start, so `sipwarden run`
+   * refuses to run half-blind; later failures are retried by the sources themselves.
+   */
   async start(): Promise<void> {
-    for (const source of this.deps.sources) this.loops.push(this.consume(source));
+    let setupError: unknown = null;
+    for (const source of this.deps.sources) {
+      this.loops.push(
+        this.consume(source).catch((e) => {
+          setupError ??= e;
+        }),
+      );
+    }
+    await new Promise((r) => setTimeout(r, SETUP_GRACE_MS));
+    if (setupError) {
+      await this.stop();
+      throw setupError;
+    }
     this.deps.log.info({ sources: this.deps.sources.map((s) => s.id), signatures: this.deps.signatures.length }, 'detection started');
   }
 
@@ -54,10 +74,10 @@ export class Detection {
     try {
       for await (const ev of source.events(this.abort.signal)) this.handle(ev);
     } catch (e) {
-      if (!this.abort.signal.aborted) {
-        this.counts.errors++;
-        this.deps.log.error({ source: source.id, err: errorMessage(e) }, 'source stopped');
-      }
+      if (this.abort.signal.aborted) return;
+      if (e instanceof SourceSetupError) throw e;
+      this.counts.errors++;
+      this.deps.log.error({ source: source.id, err: errorMessage(e) }, 'source stopped');
     }
   }
 

@@ -5,26 +5,10 @@ import { Detection } from './detection.ts';
 import { FeedScheduler } from './feeds/index.ts';
 import { wireFeeds } from './cli/feeds-wiring.ts';
 import type { Daemon, Service } from './main.ts';
-import { amiSource } from './sources/ami/client.ts';
-import { asteriskLogSource, journaldSource } from './sources/asterisk-log/source.ts';
-import { captureSource } from './sources/capture/tcpdump.ts';
-import { hepSource } from './sources/hep/listener.ts';
-import { DEFAULT_BACKOFF, withRestart } from './sources/restart.ts';
-import type { EventSource } from './sources/source.ts';
-
-function buildSources(d: Daemon): EventSource[] {
-  const { asterisk: a, capture, hep } = d.config.detect;
-  const raw: EventSource[] = [...a.logs.map((path) => asteriskLogSource(path)), ...(a.journald ? [journaldSource()] : [])];
-  // Immediate mode: without it tcpdump hands packets over in blocks up to ~1 s late, and a ban
-  // decision is worth most in the first few packets of an attack.
-  if (capture.interface) raw.push(captureSource({ interface: capture.interface, ports: d.config.sip.ports, immediate: true }));
-  if (hep.listen) raw.push(hepSource({ listen: hep.listen, password: hep.password }));
-  if (a.ami) raw.push(amiSource({ host: a.ami.host, port: a.ami.port, username: a.ami.username, secret: a.ami.secret }));
-  return raw.map((s) => withRestart(s, DEFAULT_BACKOFF, d.log.child({ source: s.id })));
-}
+import { createSources } from './sources/index.ts';
 
 function detectionService(d: Daemon): Service | null {
-  const sources = buildSources(d);
+  const sources = createSources(d.config, { log: d.log, clock: d.clock });
   if (sources.length === 0) return null;
   const detection = new Detection({
     config: d.config,
