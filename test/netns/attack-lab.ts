@@ -126,7 +126,10 @@ export class RegistrarProcess {
   static async start(ns: string, opts: RegistrarOptions): Promise<RegistrarProcess> {
     const proc = spawn('ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', REGISTRAR, JSON.stringify(opts)], { stdio: 'pipe' });
     const r = new RegistrarProcess(new Child(proc, 'stdout'));
-    await r.child.waitFor(/"ready":true/, 15_000, 'registrar start');
+    await r.child.waitFor(/"ready":true/, 15_000, 'registrar start').catch(async (e) => {
+      await r.child.stop(1000);
+      throw e;
+    });
     return r;
   }
 
@@ -136,6 +139,15 @@ export class RegistrarProcess {
     this.child.proc.stdin.write(JSON.stringify({ op: 'arrivals', id }) + '\n');
     const line = await this.child.waitFor(new RegExp(`^\\{"id":${id},`), 5000, 'registrar arrivals');
     return (JSON.parse(line) as { result: Arrival[] }).result;
+  }
+
+  /** Resolves once src has registered successfully (a 200 to its REGISTER); throws after ms. */
+  async waitForRegistration(src: string, ms: number): Promise<void> {
+    const end = Date.now() + ms;
+    while (!(await this.arrivalsFrom(src)).some((a) => a.method === 'REGISTER' && a.answer === 200)) {
+      if (Date.now() > end) throw new Error(`${src} did not register within ${ms} ms`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
   }
 
   /** Every request from src so far (arrivals() still hands out only the new ones). */
@@ -163,7 +175,10 @@ export class DaemonProcess {
   static async start(ns: string, config: string): Promise<DaemonProcess> {
     const proc = spawn('ip', ['netns', 'exec', ns, BIN, 'run', '--config', config], { stdio: 'pipe' });
     const d = new DaemonProcess(new Child(proc, 'stderr'));
-    await d.child.waitFor(/"msg":"sipwarden running"/, 20_000, 'sipwarden run start');
+    await d.child.waitFor(/"msg":"sipwarden running"/, 20_000, 'sipwarden run start').catch(async (e) => {
+      await d.child.stop(5000);
+      throw e;
+    });
     return d;
   }
 

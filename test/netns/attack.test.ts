@@ -6,14 +6,19 @@
 // while sipp from the legit namespace (not a friend in the config) registers with the right
 // password and sends OPTIONS for the whole time.
 //
-// The SIPVicious tools run with -t 0.02 (at most one request per 20 ms): in the lab the round trip
-// is ~0.1 ms and svcrack would otherwise try ~200 passwords a second, more than any bot gets
-// through a real network; how many requests land before a ban is the detection latency times
-// the tool's rate, and the latency itself is measured in bench/decision-latency.ts.
+// The SIPVicious tools run with -t 0.05 (at most one request per 50 ms): in the lab the round trip
+// is ~0.1 ms and svcrack would otherwise try ~200 passwords a second, more than a bot gets through
+// a real network round trip. How many requests land before a ban is the detection latency times
+// the tool's rate, so for the fingerprinted tools "at most max_retry+1 attempts" says: banned
+// within ~300 ms of the first packet (the latency itself: bench/decision-latency.ts). The
+// attackers start once the legit phone has registered, all at the same time.
+// Without -c, SIPVicious sends its User-Agent and the kernel's string rule drops its first packet
+// and bans it in-kernel; tcpdump still sees that packet, so the daemon bans it by rule too.
 //
 // What is asserted, per attack run, and why:
 // - sipwarden logs a ban of the address within 5 s, and `sipwarden check IP --json` says blocked
-//   with a rule: origin (the daemon's own detection, not only the kernel's scanner string rule).
+//   with the expected rule: origin (rule:scanner for SIPVicious, rule:brute-force for sipp): the
+//   daemon's own detection, next to the kernel's in-kernel scanner ban when a User-Agent showed.
 // - At most max_retry+1 attempts reached the registrar: an attempt is a request for the
 //   enumerators (svwar: one extension each) and a request carrying credentials for the guessers
 //   (svcrack, sipp: one password each). max_retry failures are what the brute-force rule needs;
@@ -23,7 +28,9 @@
 //   met the ban; GRACE_MS covers a datagram that passed the kernel just before and still sat in
 //   the registrar's socket queue.
 // - The tool kept sending after the ban (its UDP OutDatagrams exceed what arrived), so "nothing
-//   got through" is a statement about dropped packets, not about a tool that gave up.
+//   got through" is a statement about dropped packets, not about a tool that gave up; without -c
+//   nothing at all arrives (the kernel's User-Agent rule drops the first packet, and the tool,
+//   getting no answer, gives up).
 // The legit phone: sipp exits 0 (no failed call; -nr, so no retransmission hides a drop) and the
 // daemon never banned it.
 import { after, before, describe, test } from 'node:test';
@@ -49,6 +56,9 @@ const SIPP_SCENARIO = fileURLToPath(new URL('../fixtures/sipp/register-options.x
 
 interface Attack {
   name: string;
+  /** The origin of the daemon's ban; and whether the kernel's User-Agent rule also banned it. */
+  origin: string;
+  kernelScanner: boolean;
   /** Counted as attempts: every request (enumerators) or those carrying credentials (guessers). */
   attempts: (a: Arrival) => boolean;
   argv: (src: string) => string[];
@@ -58,7 +68,7 @@ const sipviciousArgs = (tool: 'svwar' | 'svcrack', compact: boolean) => () => [
   tool,
   ...(tool === 'svwar' ? ['-e', '100-299'] : ['-u', USER, '-r', '1000-1299']),
   '--maximumtime', '2',
-  '-t', '0.02',
+  '-t', '0.05',
   ...(compact ? ['-c'] : []),
   PBX_IP,
 ];
@@ -69,11 +79,18 @@ const sippArgs = (src: string, password: string, calls: number, rate: number) =>
 ];
 
 const ATTACKS: Attack[] = [
-  { name: 'svwar', attempts: () => true, argv: sipviciousArgs('svwar', false) },
-  { name: 'svwar -c', attempts: () => true, argv: sipviciousArgs('svwar', true) },
-  { name: 'svcrack', attempts: (a) => a.credentials, argv: sipviciousArgs('svcrack', false) },
-  { name: 'svcrack -c', attempts: (a) => a.credentials, argv: sipviciousArgs('svcrack', true) },
-  { name: 'sipp with a wrong password', attempts: (a) => a.credentials, argv: (src) => sippArgs(src, 'wrong-password', 20, 10) },
+  { name: 'svwar', origin: 'rule:scanner', kernelScanner: true, attempts: () => true, argv: sipviciousArgs('svwar', false) },
+  { name: 'svwar -c', origin: 'rule:scanner', kernelScanner: false, attempts: () => true, argv: sipviciousArgs('svwar', true) },
+  { name: 'svcrack', origin: 'rule:scanner', kernelScanner: true, attempts: (a) => a.credentials, argv: sipviciousArgs('svcrack', false) },
+  { name: 'svcrack -c', origin: 'rule:scanner', kernelScanner: false, attempts: (a) => a.credentials, argv: sipviciousArgs('svcrack', true) },
+  // No fingerprint at all: only the PBX's 403s give it away (sip-auth-failure → brute-force).
+  {
+    name: 'sipp with a wrong password',
+    origin: 'rule:brute-force',
+    kernelScanner: false,
+    attempts: (a) => a.credentials,
+    argv: (src) => sippArgs(src, 'wrong-password', 20, 10),
+  },
 ];
 
 interface AttackRun extends RunResult {
@@ -113,6 +130,7 @@ for (const backend of BACKENDS) {
       daemon = await DaemonProcess.start(ns.pbx, config);
       // A phone registering and pinging, 9 transactions a second, for longer than the attacks last.
       legit = runIn(ns.leg, 'timeout', ['-k', '2', '30', ...sippArgs(LEGIT_IP, PASSWORD, 36, 3)], { timeoutMs: 35_000 });
+      await registrar.waitForRegistration(LEGIT_IP, 5000);
       runs = ATTACKS.map((attack, i) => runAttack(ns.atk[i], attackerIp(i + 1), attack, dir));
     });
 
@@ -139,11 +157,14 @@ for (const backend of BACKENDS) {
         t.diagnostic(`${src}: ${r.sent} datagrams sent, ${from.length} arrived (${attempts.length} attempts), ban ${ban.origin}; ${first}`);
         assert.ok(attempts.length <= MAX_RETRY + 1, `${attempts.length} attempts arrived: ${JSON.stringify(attempts.map((a) => [a.method, a.cseq, a.answer]))}`);
         assert.deepEqual(late.map((a) => `${a.method} CSeq ${a.cseq} +${a.at - banAt} ms`), [], 'nothing arrives after the ban');
-        assert.ok(r.sent > from.length, `the tool kept sending after the ban (${r.sent} sent, ${from.length} arrived)`);
+        if (attack.kernelScanner) assert.equal(from.length, 0, 'the kernel string rule dropped even the first packet');
+        else assert.ok(r.sent > from.length, `the tool kept sending after the ban (${r.sent} sent, ${from.length} arrived)`);
         const check = await sipwarden(ns.pbx, config, ['check', src, '--json']);
         const verdict = JSON.parse(check.stdout) as { blocked: boolean; reasons: { origin: string }[] };
         assert.equal(verdict.blocked, true, check.stdout);
-        assert.ok(verdict.reasons.some((x) => x.origin.startsWith('rule:')), `a rule: origin among ${check.stdout}`);
+        assert.equal(ban.origin, attack.origin);
+        const origins = verdict.reasons.map((x) => x.origin).sort();
+        assert.deepEqual(origins, [attack.origin, ...(attack.kernelScanner ? ['signature:kernel-scanner'] : [])].sort(), check.stdout);
       });
     });
 
