@@ -4,7 +4,7 @@
 // CSeq writes the same event again for each guess, and each of those is a new attempt.
 import type { Offense } from '../../core/types.ts';
 import { eventOf } from './hit.ts';
-import type { AttemptGroup, SourceState } from './source-table.ts';
+import type { SourceState } from './source-table.ts';
 
 /** How long the lines of one attempt may be spread over. */
 export const ATTEMPT_WINDOW_MS = 5000;
@@ -15,17 +15,29 @@ const MORE_GROUPS = 3;
 export function isNewAttempt(s: SourceState, o: Offense): boolean {
   if (!o.attempt) return true;
   const event = eventOf(o);
-  const g = s.group?.key === o.attempt ? s.group : s.moreGroups?.find((x) => x.key === o.attempt);
-  if (g && o.at >= g.start && o.at - g.start <= ATTEMPT_WINDOW_MS && !g.seen.split('\n').includes(event)) {
-    g.seen += `\n${event}`;
-    return false;
+  if (s.groupKey === o.attempt) {
+    if (joins(s.groupStart, s.groupSeen, o, event)) {
+      s.groupSeen += `\n${event}`;
+      return false;
+    }
+  } else {
+    const g = s.moreGroups?.find((x) => x.key === o.attempt);
+    if (g && joins(g.start, g.seen, o, event)) {
+      g.seen += `\n${event}`;
+      return false;
+    }
+    if (s.groupKey !== '') {
+      const more = (s.moreGroups ?? []).filter((x) => x.key !== o.attempt);
+      more.push({ key: s.groupKey, start: s.groupStart, seen: s.groupSeen });
+      s.moreGroups = more.length > MORE_GROUPS ? more.slice(-MORE_GROUPS) : more;
+    }
   }
-  const fresh: AttemptGroup = { key: o.attempt, start: o.at, seen: event };
-  if (s.group && s.group.key !== o.attempt) {
-    const more = (s.moreGroups ??= []).filter((x) => x.key !== o.attempt);
-    more.push(s.group);
-    s.moreGroups = more.length > MORE_GROUPS ? more.slice(-MORE_GROUPS) : more;
-  }
-  s.group = fresh;
+  s.groupKey = o.attempt;
+  s.groupStart = o.at;
+  s.groupSeen = event;
   return true;
+}
+
+function joins(start: number, seen: string, o: Offense, event: string): boolean {
+  return o.at >= start && o.at - start <= ATTEMPT_WINDOW_MS && !seen.split('\n').includes(event);
 }

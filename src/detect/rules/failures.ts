@@ -28,12 +28,17 @@ export function countFailure(s: SourceState, o: Offense, ctx: FailureContext): R
   const en = ctx.config.detect.enumeration;
   const keep = 2 * Math.max(bf.per_ip_max_retry, bf.max_retry, en.max_accounts);
   const horizon = o.at - Math.max(bf.find_time, en.find_time) * 1000;
-  const fails = (s.fails ??= []);
-  let drop = 0;
-  while (drop < fails.length && (fails.length - drop >= keep || (fails[drop] as number) <= horizon)) drop += 2;
-  if (drop > 0) fails.splice(0, drop);
   const account = o.account ?? '';
-  fails.push(o.at, account);
+  // A literal, not [] + push: push would reserve 16 slots for every one of a million sources.
+  let fails = s.fails;
+  if (fails === null) {
+    fails = s.fails = [o.at, account];
+  } else {
+    let drop = 0;
+    while (drop < fails.length && (fails.length - drop >= keep || (fails[drop] as number) <= horizon)) drop += 2;
+    if (drop > 0) fails.splice(0, drop);
+    fails.push(o.at, account);
+  }
   return bruteForce(fails, o, account, ctx) ?? enumeration(fails, o, ctx);
 }
 

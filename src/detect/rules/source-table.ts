@@ -25,8 +25,10 @@ export interface AttemptGroup {
 export class SourceState extends LruNode {
   /** Counted failures, oldest first, as pairs: event time, account ('' when none). */
   fails: (number | string)[] | null = null;
-  /** The latest attempt group inline; older interleaved ones (other Call-IDs) in `moreGroups`. */
-  group: AttemptGroup | null = null;
+  /** The latest attempt group, inline (no object per source); older interleaved ones in `moreGroups`. */
+  groupKey = '';
+  groupStart = 0;
+  groupSeen = '';
   moreGroups: AttemptGroup[] | null = null;
   /** Flood counting: the current and previous second's request counts. */
   floodSecond = -1;
@@ -37,7 +39,7 @@ export class SourceState extends LruNode {
 
   resetCounters(): void {
     this.fails = null;
-    this.group = null;
+    this.groupKey = '';
     this.moreGroups = null;
     this.floodCurrent = 0;
     this.floodPrevious = 0;
