@@ -28,10 +28,20 @@ const SYSLOG_HEAD =
   /^(?:([A-Z][a-z]{2} {1,2}\d{1,2} \d\d:\d\d:\d\d|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?) +)?\S+ +[\w./-]*asterisk\[\d+\]: */y;
 // Asterisk's own part after the optional "[stamp] ": LEVEL[tid] (a space may precede the bracket), an
 // optional channel id, then "file.c(:line)?( in)?( func)?: " (absent for dialplan Log()).
-const ASTERISK_HEAD = /([A-Z]{4,10}) ?\[\d+\](?:\[C-[0-9a-fA-F]+\])?:? +(?:([\w/.-]+\.c)(?::\d+)?(?: in)?(?: \w+)?: +)?/y;
+const AFTER_LEVEL = / ?\[\d+\](?:\[C-[0-9a-fA-F]+\])?:? +(?:([\w/.-]+\.c)(?::\d+)?(?: in)?(?: \w+)?: +)?/y;
 
 /** The levels attacks are logged at; VERBOSE/DEBUG lines echo attacker text and are never read. */
-const ALERT_LEVELS = new Set(['NOTICE', 'WARNING', 'SECURITY']);
+const ALERT_LEVELS = ['SECURITY', 'NOTICE', 'WARNING'] as const;
+
+function alertLevelAt(line: string, pos: number): string | null {
+  for (const level of ALERT_LEVELS) {
+    if (line.startsWith(level, pos)) {
+      const next = line.charCodeAt(pos + level.length);
+      return next >= 65 && next <= 90 ? null : level; // "NOTICES" is not NOTICE
+    }
+  }
+  return null;
+}
 
 // ESC[...m and its "#033[...m" rendering (rsyslog escapes control characters that way).
 const ANSI = /(?:\x1b|#033)\[[0-9;]*m/g;
@@ -56,13 +66,12 @@ export function parseAsteriskLine(raw: string): AsteriskLine | null {
     while (line.charCodeAt(pos) === 32) pos++;
   }
   // Cheap level check first: most lines are VERBOSE and stop here, before any regex.
-  let end = pos;
-  while (end < line.length && line.charCodeAt(end) >= 65 && line.charCodeAt(end) <= 90) end++;
-  if (!ALERT_LEVELS.has(line.slice(pos, end))) return null;
-  ASTERISK_HEAD.lastIndex = pos;
-  const m = ASTERISK_HEAD.exec(line);
+  const level = alertLevelAt(line, pos);
+  if (level === null) return null;
+  AFTER_LEVEL.lastIndex = pos + level.length;
+  const m = AFTER_LEVEL.exec(line);
   if (!m) return null;
-  return { level: m[1], file: m[2] ?? '', message: line.slice(ASTERISK_HEAD.lastIndex).trimEnd(), stamp };
+  return { level, file: m[1] ?? '', message: line.slice(AFTER_LEVEL.lastIndex).trimEnd(), stamp };
 }
 
 /** A journald message field starts with the level itself ("NOTICE[566]: ..."). */
