@@ -224,6 +224,12 @@ test('Content-Length bounds the body; a short body is flagged; an absent one tak
   assert.equal(m.contentLength, null);
 });
 
+test('the SIP version is case-insensitive (RFC 3261 §7.1)', () => {
+  assert.equal(ok(Buffer.from('OPTIONS sip:a@b sip/2.0\r\n\r\n')).method, 'OPTIONS');
+  assert.equal(ok(Buffer.from('sip/2.0 200 OK\r\n\r\n')).status, 200);
+  assert.equal(err('sip/3.0 200 OK\r\n\r\n'), 'bad-version');
+});
+
 test('keep-alives and leading line ends; headers without the closing blank line', () => {
   assert.equal(err('\r\n\r\n'), 'empty');
   assert.equal(err(''), 'empty');

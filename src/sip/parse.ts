@@ -85,8 +85,8 @@ function scanMessage(buf: Buffer): SipMessage | SipParseError {
 function parseStartLine(text: string, pos: number, end: number, scan: ScanResult): SipParseErrorReason | null {
   const sp1 = text.indexOf(' ', pos);
   if (sp1 <= pos || sp1 >= end) return 'bad-start-line';
-  if (text.startsWith('SIP/', pos)) {
-    if (sp1 !== pos + 7 || !text.startsWith('SIP/2.0', pos)) return 'bad-version';
+  if (startsWithSip(text, pos)) {
+    if (sp1 !== pos + 7 || !isSip20(text, pos)) return 'bad-version';
     const code = text.slice(sp1 + 1, sp1 + 4);
     const codeEndsLine = end === sp1 + 4;
     if (!/^[1-6]\d\d$/.test(code) || (!codeEndsLine && text.charCodeAt(sp1 + 4) !== 32)) return 'bad-status';
@@ -98,8 +98,8 @@ function parseStartLine(text: string, pos: number, end: number, scan: ScanResult
   if (sp2 === sp1) return 'bad-start-line';
   const method = text.slice(pos, sp1);
   if (!KNOWN_METHODS.has(method) && !METHOD_TOKEN.test(method)) return 'bad-method';
-  if (end - sp2 - 1 !== 7 || !text.startsWith('SIP/2.0', sp2 + 1)) {
-    return text.startsWith('SIP/', sp2 + 1) ? 'bad-version' : 'bad-start-line';
+  if (end - sp2 - 1 !== 7 || !isSip20(text, sp2 + 1)) {
+    return startsWithSip(text, sp2 + 1) ? 'bad-version' : 'bad-start-line';
   }
   const uri = text.slice(sp1 + 1, sp2);
   if (uri.indexOf(' ') >= 0) return 'bad-start-line';
@@ -109,6 +109,15 @@ function parseStartLine(text: string, pos: number, end: number, scan: ScanResult
   return null;
 }
 
+// RFC 3261 §7.1: the version is case-insensitive (sent upper-case); the fast path is the upper case.
+function startsWithSip(text: string, at: number): boolean {
+  return text.startsWith('SIP/', at) || text.slice(at, at + 4).toUpperCase() === 'SIP/';
+}
+
+function isSip20(text: string, at: number): boolean {
+  return text.startsWith('SIP/2.0', at) || text.slice(at, at + 7).toUpperCase() === 'SIP/2.0';
+}
+
 function isBlank(c: number): boolean {
   return c === 32 || c === 9;
 }
@@ -116,6 +125,7 @@ function isBlank(c: number): boolean {
 function scanHeaders(text: string, from: number, scan: ScanResult): SipParseErrorReason | null {
   const index = scan.index;
   const n = text.length;
+  const hasTab = text.indexOf('\t', from) >= 0;
   let pos = from;
   while (pos < n) {
     const nl = text.indexOf('\n', pos);
@@ -132,7 +142,7 @@ function scanHeaders(text: string, from: number, scan: ScanResult): SipParseErro
       if (end > pos) index[index.length - 1] = end;
       scan.folded = true;
     } else {
-      const err = scanHeaderLine(text, pos, end, index);
+      const err = scanHeaderLine(text, pos, end, index, hasTab);
       if (err) return err;
     }
     if (nl < 0) break;
@@ -142,16 +152,18 @@ function scanHeaders(text: string, from: number, scan: ScanResult): SipParseErro
 }
 
 /** Appends [hash, nameStart, nameEnd, valueStart, valueEnd] for one `Name: value` line. */
-function scanHeaderLine(text: string, pos: number, end: number, index: number[]): SipParseErrorReason | null {
+function scanHeaderLine(text: string, pos: number, end: number, index: number[], hasTab: boolean): SipParseErrorReason | null {
   const colon = text.indexOf(':', pos);
   if (colon < 0 || colon >= end) return 'bad-header-line';
   let nameEnd = colon;
   while (nameEnd > pos && isBlank(text.charCodeAt(nameEnd - 1))) nameEnd--;
   if (nameEnd === pos) return 'bad-header-name';
   // Whitespace inside a name is malformed; other odd bytes just make a name nothing looks up.
+  // The first space is usually the one after the colon, so that search is short; tabs are rare, so
+  // the name is scanned for one only when the message has a tab at all.
   const space = text.indexOf(' ', pos);
-  const tab = text.indexOf('\t', pos);
-  if ((space >= 0 && space < nameEnd) || (tab >= 0 && tab < nameEnd)) return 'bad-header-name';
+  if (space >= 0 && space < nameEnd) return 'bad-header-name';
+  if (hasTab) for (let k = pos; k < nameEnd; k++) if (text.charCodeAt(k) === 9) return 'bad-header-name';
   if (index.length >= MAX_HEADERS * 5) return 'too-many-headers';
   let vs = colon + 1;
   while (vs < end && isBlank(text.charCodeAt(vs))) vs++;
