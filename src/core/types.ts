@@ -90,3 +90,17 @@ export interface ExecResult {
 
 /** Runs a program with an argument vector: never a shell. stdin is written and closed. */
 export type Exec = (file: string, args: readonly string[], stdin?: string) => Promise<ExecResult>;
+
+/** What the store keeps per feed (the feed_state table); the feeds stage reads and writes it. */
+export interface FeedState {
+  last_id: string | null;
+  last_sync: number | null;
+  last_ok: number | null;
+  last_error: string | null;
+  entries: number;
+  etag: string | null;
+  modified: string | null;
+  next_run: number | null;
+  /** JSON of a sync held for the operator. */
+  held: string | null;
+}

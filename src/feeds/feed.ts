@@ -5,7 +5,7 @@
 import type { Clock } from '../core/clock.ts';
 import { AppError, type ErrorCode } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
-import type { Target } from '../core/types.ts';
+import type { FeedState, Target } from '../core/types.ts';
 
 /** One entry to ban for a feed: the target and when its ban ends (Unix ms; null = never). */
 export interface FeedEntry {
@@ -24,17 +24,7 @@ export interface FeedSink {
 }
 
 /** The row the store keeps per feed (the `feed_state` table). */
-export interface FeedState {
-  last_id: string | null;
-  last_sync: number | null;
-  last_ok: number | null;
-  last_error: string | null;
-  entries: number;
-  etag: string | null;
-  modified: string | null;
-  next_run: number | null;
-  held: string | null;
-}
+export type { FeedState };
 
 /** The part of the store feeds use: feed_state rows and small key/value marks. Store fits it. */
 export interface FeedStateStore {

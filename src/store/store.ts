@@ -5,7 +5,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Clock } from '../core/clock.ts';
 import { AppError } from '../core/errors.ts';
-import type { Ban, Target } from '../core/types.ts';
+import type { Ban, FeedState, Target } from '../core/types.ts';
 import { MIGRATIONS } from './migrations.ts';
 
 export interface BanRow extends Ban {
@@ -21,17 +21,8 @@ export interface EventRow {
   detail: string;
 }
 
-export interface FeedStateRow {
+export interface FeedStateRow extends FeedState {
   feed: string;
-  last_id: string | null;
-  last_sync: number | null;
-  last_ok: number | null;
-  last_error: string | null;
-  entries: number;
-  etag: string | null;
-  modified: string | null;
-  next_run: number | null;
-  held: string | null;
 }
 
 export class Store {
