@@ -113,7 +113,7 @@ test('nftables: drops at raw priority sparing friends; marked packets are banned
   assert.match(nft, /add rule inet sipwarden raw ip saddr @ban4 ip saddr != @allow4 drop/);
   assert.match(nft, /add rule inet sipwarden raw meta l4proto udp ip saddr @r_vitox4 ip saddr != @allow4 drop/);
   assert.match(nft, /add set inet sipwarden f_voipbl_net4 \{ type ipv4_addr; flags interval, timeout; \}/);
-  assert.match(nft, /meta mark & 0x10000000 == 0x10000000 ip saddr != @allow4 update @scan4 \{ ip saddr \} drop/);
+  assert.match(nft, /meta mark & 0x10000000 == 0x10000000 ip saddr != @allow4 update @scan4 \{ ip saddr timeout 3600s \} drop/);
   const all = renderForBackend('nftables', policyOf(''), []);
   assert.match(all, /-A sipwarden-scanner -j MARK --set-xmark 0x10000000\/0x10000000/);
 });

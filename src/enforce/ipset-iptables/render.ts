@@ -40,7 +40,9 @@ function setSpecs(layout: IptablesLayout): SetSpec[] {
   for (const f of FAMILIES) {
     out.push({ name: IPSET.allow(f), spec: `hash:net family ${INET[f]} maxelem 65536`, content: texts(policy.friends.filter((p) => p.family === f)) });
     out.push({ name: IPSET.ban(f), spec: `hash:net family ${INET[f]} timeout 0 hashsize 65536 maxelem 16777216` });
-    out.push({ name: IPSET.scan(f), spec: `hash:ip family ${INET[f]} timeout ${policy.scannerBanTime || 3600} maxelem 1048576` });
+    // Fixed default timeout: the SET target gives each entry sip.scanner_ban_time, so a changed
+    // ban time never clashes with the set as the kernel has it.
+    out.push({ name: IPSET.scan(f), spec: `hash:ip family ${INET[f]} timeout 3600 maxelem 1048576` });
     for (const feed of layout.feeds) out.push({ name: IPSET.feed(feed, f), spec: `hash:net family ${INET[f]} timeout 0 maxelem 16777216` });
   }
   for (const r of policy.ranges) {

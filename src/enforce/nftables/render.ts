@@ -44,7 +44,9 @@ export function renderNftRuleset(layout: NftLayout): string {
       out.push(`add set ${TABLE} ${NFT_SET.hosts(s, f)} { type ${ADDR[f]}; flags timeout; size 16777216; }`);
       out.push(`add set ${TABLE} ${NFT_SET.nets(s, f)} { type ${ADDR[f]}; flags interval, timeout; }`);
     }
-    out.push(`add set ${TABLE} ${NFT_SET.scan(f)} { type ${ADDR[f]}; flags dynamic, timeout; timeout ${policy.scannerBanTime || 3600}s; size 1048576; }`);
+    // The set's own default timeout is fixed; the rule gives each entry sip.scanner_ban_time, so a
+    // changed ban time never clashes with the set as the kernel has it.
+    out.push(`add set ${TABLE} ${NFT_SET.scan(f)} { type ${ADDR[f]}; flags dynamic, timeout; timeout 3600s; size 1048576; }`);
   }
   for (const r of policy.ranges) staticSet(NFT_SET.range(r.name), 4, r.prefixes.filter((p) => p.family === 4));
 
@@ -70,7 +72,7 @@ export function renderNftRuleset(layout: NftLayout): string {
   out.push(`add chain ${TABLE} sip { type filter hook prerouting priority mangle + 10; policy accept; }`, `flush chain ${TABLE} sip`);
   for (const f of [4, 6] as Family[]) {
     const spare = `${SADDR[f]} != @${NFT_SET.allow(f)}`;
-    const ban = policy.scannerBanTime > 0 ? `update @${NFT_SET.scan(f)} { ${SADDR[f]} } ` : '';
+    const ban = policy.scannerBanTime > 0 ? `update @${NFT_SET.scan(f)} { ${SADDR[f]} timeout ${policy.scannerBanTime}s } ` : '';
     out.push(`add rule ${TABLE} sip meta nfproto ${f === 4 ? 'ipv4' : 'ipv6'} meta mark & ${m} == ${m} ${spare} ${ban}drop`);
     out.push(`add rule ${TABLE} sip meta nfproto ${f === 4 ? 'ipv4' : 'ipv6'} meta mark & ${fm} == ${fm} ${spare} drop`);
   }
