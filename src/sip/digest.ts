@@ -1,7 +1,7 @@
 // Authorization / Proxy-Authorization credentials: `Digest username="100", realm="x", nc=00000001, ...`.
 
 import type { DigestCredentials, SipParams } from './types.ts';
-import { readQuoted } from './uri.ts';
+import { MAX_PARAMS, readQuoted } from './uri.ts';
 
 /** Parses credentials; null when there is no scheme token. Parameters may be quoted or tokens. */
 export function parseDigest(text: string): DigestCredentials | null {
@@ -30,17 +30,23 @@ function readAuthParams(s: string, from: number): SipParams {
   const params: SipParams = Object.create(null);
   const n = s.length;
   const mayEscape = s.indexOf('\\') >= 0;
+  let nextEq = -2; // re-searched only once passed: linear on `a,a,a,...` (see parseParams)
   let i = from;
-  while (i < n) {
+  let count = 0;
+  for (let items = 0; i < n && count < MAX_PARAMS && items < 4 * MAX_PARAMS; items++) {
     let c = s.charCodeAt(i);
     while (i < n && (c === 44 || c === 32 || c === 9)) c = s.charCodeAt(++i);
     if (i >= n) break;
-    const eq = s.indexOf('=', i);
+    if (nextEq !== -1 && nextEq < i) nextEq = s.indexOf('=', i);
+    const eq = nextEq;
     let comma = s.indexOf(',', i);
     if (comma < 0) comma = n;
     if (eq < 0 || eq > comma) {
       const flag = s.slice(i, comma).trim().toLowerCase();
-      if (flag !== '' && !(flag in params)) params[flag] = '';
+      if (flag !== '' && !(flag in params)) {
+        params[flag] = '';
+        count++;
+      }
       i = comma;
       continue;
     }
@@ -57,7 +63,10 @@ function readAuthParams(s: string, from: number): SipParams {
       value = s.slice(v, comma).trim();
       i = comma;
     }
-    if (name !== '' && !(name in params)) params[name] = value;
+    if (name !== '' && !(name in params)) {
+      params[name] = value;
+      count++;
+    }
   }
   return params;
 }

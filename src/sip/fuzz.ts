@@ -20,6 +20,8 @@ export interface FuzzResult {
   maxMs: number;
   /** The slowest message re-run (min of 3), to tell slow input from a GC pause or preemption. */
   slowestRerunMs: number;
+  /** Size and start of the slowest message, to reproduce it. */
+  slowest: { bytes: number; head: string };
   seconds: number;
   /** Exceptions the parser caught inside itself (each one a bug). */
   faults: number;
@@ -135,7 +137,8 @@ export function runFuzz(count: number, seed = 1): FuzzResult {
     rerun = Math.min(rerun, performance.now() - s);
   }
   if (sink < 0) console.log(sink);
-  return { count, errors, parsed, offenses, maxMs, slowestRerunMs: rerun, seconds, faults: parserFaults() - faults0 };
+  const slowestInfo = { bytes: slowest?.length ?? 0, head: JSON.stringify((slowest ?? Buffer.alloc(0)).subarray(0, 160).toString('latin1')) };
+  return { count, errors, parsed, offenses, maxMs, slowestRerunMs: rerun, slowest: slowestInfo, seconds, faults: parserFaults() - faults0 };
 }
 
 // As a worker thread (the test splits the million over the cores): run and post the result.

@@ -3,7 +3,7 @@
 export { parseSip, isSipParseError, parserFaults, MAX_MESSAGE_BYTES, MAX_HEADERS } from './parse.ts';
 export { SipMessage } from './message.ts';
 export { canonicalHeaderName } from './compact.ts';
-export { parseUri, parseNameAddr, parseParams, splitList } from './uri.ts';
+export { parseUri, parseNameAddr, parseParams, splitList, MAX_PARAMS, MAX_LIST_ITEMS } from './uri.ts';
 export { parseVia } from './via.ts';
 export { parseDigest } from './digest.ts';
 export type {

@@ -5,7 +5,7 @@
 import { canonicalHeaderName, headerKey, nameMatches } from './compact.ts';
 import { parseDigest } from './digest.ts';
 import type { CSeq, DigestCredentials, NameAddr, SipUri, Via } from './types.ts';
-import { parseNameAddr, parseUri, splitList } from './uri.ts';
+import { MAX_LIST_ITEMS, parseNameAddr, parseUri, splitList } from './uri.ts';
 import { parseVia } from './via.ts';
 
 export interface ScanResult {
@@ -122,21 +122,25 @@ export class SipMessage {
     return this.contacts[0] ?? null;
   }
 
-  /** Every Contact entry across all Contact headers. */
+  /** Every Contact entry across all Contact headers (at most MAX_LIST_ITEMS). */
   get contacts(): NameAddr[] {
     if (this.contactsCache === UNSET) {
-      this.contactsCache = this.headers('contact').flatMap((v) => splitList(v).map(parseNameAddr));
+      const out: NameAddr[] = [];
+      for (const v of this.headers('contact')) {
+        for (const item of splitList(v)) if (out.length < MAX_LIST_ITEMS) out.push(parseNameAddr(item));
+      }
+      this.contactsCache = out;
     }
     return this.contactsCache;
   }
 
-  /** Every Via entry, top first (comma lists split); unparsable entries are left out. */
+  /** Every Via entry, top first (comma lists split; at most MAX_LIST_ITEMS); unparsable ones left out. */
   get vias(): Via[] {
     if (this.viasCache === UNSET) {
       const out: Via[] = [];
       for (const v of this.headers('via')) {
         for (const item of splitList(v)) {
-          const via = parseVia(item);
+          const via = out.length < MAX_LIST_ITEMS ? parseVia(item) : null;
           if (via) out.push(via);
         }
       }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { MAX_HEADERS, MAX_MESSAGE_BYTES, parseSip, type SipMessage } from './index.ts';
+import { MAX_HEADERS, MAX_LIST_ITEMS, MAX_MESSAGE_BYTES, MAX_PARAMS, parseSip, type SipMessage } from './index.ts';
 
 const CRLF = (lines: string[]): Buffer => Buffer.from(lines.join('\r\n'), 'latin1');
 const LF = (lines: string[]): Buffer => Buffer.from(lines.join('\n'), 'latin1');
@@ -265,4 +265,48 @@ test('every parse error reason, returned, never thrown', () => {
 test('Latin-1: every byte maps to one char, so high bytes survive', () => {
   const m = ok(Buffer.concat([Buffer.from('OPTIONS sip:a@b SIP/2.0\r\nUser-Agent: caf'), Buffer.from([0xe9, 0xff]), Buffer.from('\r\n\r\n')]));
   assert.equal(m.userAgent, 'caf\u00e9\u00ff');
+});
+
+test('hostile shapes near the size cap parse in linear time (no search per parameter to the end)', () => {
+  const fill = (line: string, bytes: number) => line.repeat(Math.floor(bytes / line.length));
+  const big = 60000;
+  const cases: [string, (m: SipMessage) => unknown][] = [
+    [`Via: SIP/2.0/UDP h${';a'.repeat(big / 2)}`, (m) => m.vias],
+    [`From: <sip:a@b>${';t'.repeat(big / 2)}`, (m) => m.from],
+    [`Contact: <sip:a@b;x${';y'.repeat(big / 2)}>`, (m) => m.contacts],
+    [`Contact: ${'<sip:a@b>,'.repeat(big / 10)}`, (m) => m.contacts],
+    [`Contact: ${'a,'.repeat(big / 2)}`, (m) => m.contacts],
+    [`Via: ${'SIP/2.0/UDP h,'.repeat(big / 14)}`, (m) => m.vias],
+    [`Authorization: Digest ${'a,'.repeat(big / 2)}`, (m) => m.authorization],
+    [`Authorization: Digest ${'a="x",'.repeat(big / 6)}`, (m) => m.authorization],
+    [`Proxy-Authorization: Digest username="${'\\"'.repeat(big / 2)}`, (m) => m.proxyAuthorization],
+    [fill('X:y\r\n', 1000) + fill('Y:z\r\n', 0), (m) => m.headerNames],
+    [`Subject: x\r\n${' y\r\n'.repeat(big / 4)}`, (m) => m.header('subject')],
+  ];
+  for (const [headers, read] of cases) {
+    const buf = Buffer.from(`OPTIONS sip:a@b SIP/2.0\r\n${headers}\r\n\r\n`, 'latin1');
+    const t = performance.now();
+    const m = parseSip(buf);
+    if (!('error' in m)) read(m);
+    const ms = performance.now() - t;
+    // Unbounded versions took 5-30 ms on this machine; bounded ones take well under one.
+    assert.ok(ms < 100, `${headers.slice(0, 30)}…: ${ms.toFixed(1)} ms`);
+  }
+});
+
+test('lists and parameters are capped (MAX_LIST_ITEMS, MAX_PARAMS); the first entries are kept', () => {
+  const m = ok(CRLF([
+    'SIP/2.0 200 OK',
+    `Via: ${Array.from({ length: 100 }, (_, i) => `SIP/2.0/UDP h${i}`).join(', ')}`,
+    `Contact: ${Array.from({ length: 100 }, (_, i) => `<sip:u${i}@h>`).join(',')}`,
+    `From: <sip:a@b>${Array.from({ length: 100 }, (_, i) => `;p${i}=${i}`).join('')}`,
+    `Authorization: Digest ${Array.from({ length: 100 }, (_, i) => `p${i}=${i}`).join(',')}`,
+    '', '',
+  ]));
+  assert.equal(m.vias.length, MAX_LIST_ITEMS);
+  assert.equal(m.vias[0].host, 'h0');
+  assert.equal(m.contacts.length, MAX_LIST_ITEMS);
+  assert.equal(Object.keys(m.from!.params).length, MAX_PARAMS);
+  assert.equal(m.from!.params.p0, '0');
+  assert.equal(Object.keys(m.authorization!.params).length, MAX_PARAMS);
 });

@@ -126,6 +126,7 @@ function scanHeaders(text: string, from: number, scan: ScanResult): SipParseErro
   const index = scan.index;
   const n = text.length;
   const hasTab = text.indexOf('\t', from) >= 0;
+  let nextSpace = -2;
   let pos = from;
   while (pos < n) {
     const nl = text.indexOf('\n', pos);
@@ -142,7 +143,8 @@ function scanHeaders(text: string, from: number, scan: ScanResult): SipParseErro
       if (end > pos) index[index.length - 1] = end;
       scan.folded = true;
     } else {
-      const err = scanHeaderLine(text, pos, end, index, hasTab);
+      if (nextSpace !== -1 && nextSpace < pos) nextSpace = text.indexOf(' ', pos);
+      const err = scanHeaderLine(text, pos, end, index, hasTab, nextSpace);
       if (err) return err;
     }
     if (nl < 0) break;
@@ -152,18 +154,19 @@ function scanHeaders(text: string, from: number, scan: ScanResult): SipParseErro
 }
 
 /** Appends [hash, nameStart, nameEnd, valueStart, valueEnd] for one `Name: value` line. */
-function scanHeaderLine(text: string, pos: number, end: number, index: number[], hasTab: boolean): SipParseErrorReason | null {
+function scanHeaderLine(text: string, pos: number, end: number, index: number[], hasTab: boolean, nextSpace: number): SipParseErrorReason | null {
   const colon = text.indexOf(':', pos);
   if (colon < 0 || colon >= end) return 'bad-header-line';
   let nameEnd = colon;
   while (nameEnd > pos && isBlank(text.charCodeAt(nameEnd - 1))) nameEnd--;
   if (nameEnd === pos) return 'bad-header-name';
   // Whitespace inside a name is malformed; other odd bytes just make a name nothing looks up.
-  // The first space is usually the one after the colon, so that search is short; tabs are rare, so
-  // the name is scanned for one only when the message has a tab at all.
-  const space = text.indexOf(' ', pos);
-  if (space >= 0 && space < nameEnd) return 'bad-header-name';
-  if (hasTab) for (let k = pos; k < nameEnd; k++) if (text.charCodeAt(k) === 9) return 'bad-header-name';
+  // `nextSpace` is the first space at or after the line start (kept across lines by the caller, so
+  // the searches stay linear); tabs are rare, so the name is scanned for one only when the message
+  // has a tab at all.
+  if (hasTab || (nextSpace >= 0 && nextSpace < nameEnd)) {
+    for (let k = pos; k < nameEnd; k++) if (isBlank(text.charCodeAt(k))) return 'bad-header-name';
+  }
   if (index.length >= MAX_HEADERS * 5) return 'too-many-headers';
   let vs = colon + 1;
   while (vs < end && isBlank(text.charCodeAt(vs))) vs++;

@@ -2,28 +2,44 @@
 
 import type { NameAddr, SipParams, SipUri } from './types.ts';
 
-/** Parses `;a=1;b;c="x;y"` (leading ';' optional) into lower-cased names. Quoted values are unquoted. */
+/**
+ * Bounds on what one header may expand into: real messages carry a handful of parameters and list
+ * items; a 64 KiB header of `;a;b;c...` or `<x>,<y>,...` must not cost more than this many.
+ */
+export const MAX_PARAMS = 64;
+export const MAX_LIST_ITEMS = 64;
+
+/** Parses `;a=1;b;c="x;y"` (leading ';' optional) into lower-cased names; quoted values are unquoted; first MAX_PARAMS only. */
 export function parseParams(text: string): SipParams {
   const params: SipParams = Object.create(null);
   const n = text.length;
+  // The next '=' and '"' at or after i, searched again only once i has passed them: a search per
+  // parameter would run to the end of the text each time, quadratic on `;a;a;a;...` (fuzz found it).
+  let nextEq = -2;
+  let nextQuote = -2;
   let i = 0;
-  while (i < n) {
+  let count = 0;
+  // Repeated or empty names do not count as parameters, so the segments are bounded too.
+  for (let segments = 0; i < n && count < MAX_PARAMS && segments < 4 * MAX_PARAMS; segments++) {
     let end = text.indexOf(';', i);
     if (end < 0) end = n;
-    let eq = text.indexOf('=', i);
-    if (eq >= end) eq = -1;
+    if (nextEq !== -1 && nextEq < i) nextEq = text.indexOf('=', i);
+    const eq = nextEq >= 0 && nextEq < end ? nextEq : -1;
     let name: string;
     let value = '';
     if (eq >= 0) {
       name = text.slice(i, eq);
-      const quote = text.indexOf('"', eq);
-      if (quote >= 0 && quote < end) [value, end] = readValue(text, eq + 1, ';');
+      if (nextQuote !== -1 && nextQuote < eq) nextQuote = text.indexOf('"', eq);
+      if (nextQuote >= 0 && nextQuote < end) [value, end] = readValue(text, eq + 1, ';');
       else value = text.slice(eq + 1, end).trim();
     } else {
       name = text.slice(i, end);
     }
     name = name.trim().toLowerCase();
-    if (name !== '' && !(name in params)) params[name] = value;
+    if (name !== '' && !(name in params)) {
+      params[name] = value;
+      count++;
+    }
     i = end + 1;
   }
   return params;
@@ -71,7 +87,7 @@ export function readQuoted(text: string, i: number, mayEscape = true): [string, 
   return [out + text.slice(from), n];
 }
 
-/** Splits a header value on commas that are outside quotes and <...>. Empty items are dropped. */
+/** Splits a header value on commas outside quotes and <...>; empty items dropped; first MAX_LIST_ITEMS only. */
 export function splitList(value: string): string[] {
   if (value.indexOf(',') < 0) return value === '' ? [] : [value];
   const items: string[] = [];
@@ -88,6 +104,7 @@ export function splitList(value: string): string[] {
     else if (c === '>') inAngle = false;
     else if (c === ',' && !inAngle) {
       pushTrimmed(items, value.slice(start, i));
+      if (items.length >= MAX_LIST_ITEMS) return items;
       start = i + 1;
     }
   }
