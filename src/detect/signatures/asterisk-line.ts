@@ -48,7 +48,24 @@ const ANSI = /(?:\x1b|#033)\[[0-9;]*m/g;
 
 /** Parses the prefix; null when the line is not an Asterisk NOTICE/WARNING/SECURITY line. */
 export function parseAsteriskLine(raw: string): AsteriskLine | null {
-  const line = raw.includes('\x1b') || raw.includes('#033[') ? raw.replace(ANSI, '') : raw;
+  // Colour codes are rare and sit in the prefix; look for them only when the plain parse stumbles
+  // (a VERBOSE line with a plain level is settled without scanning the line for them).
+  const plain = parsePlain(raw);
+  if (plain === OTHER_LEVEL) return null;
+  if (plain !== null && !startsWithAnsi(plain.message)) return plain;
+  if (!raw.includes('\x1b') && !raw.includes('#033[')) return plain;
+  const stripped = parsePlain(raw.replace(ANSI, ''));
+  return stripped === OTHER_LEVEL ? null : stripped;
+}
+
+/** A plain (uncoloured) level that is not one we read: the line is settled. */
+const OTHER_LEVEL = Symbol('other level');
+
+function startsWithAnsi(s: string): boolean {
+  return s.charCodeAt(0) === 27 || s.startsWith('#033[');
+}
+
+function parsePlain(line: string): AsteriskLine | typeof OTHER_LEVEL | null {
   let pos = 0;
   let stamp = '';
   if (line.charCodeAt(0) !== 91 /* [ */ && !startsWithLevel(line)) {
@@ -67,7 +84,10 @@ export function parseAsteriskLine(raw: string): AsteriskLine | null {
   }
   // Cheap level check first: most lines are VERBOSE and stop here, before any regex.
   const level = alertLevelAt(line, pos);
-  if (level === null) return null;
+  if (level === null) {
+    const c = line.charCodeAt(pos);
+    return c >= 65 && c <= 90 ? OTHER_LEVEL : null;
+  }
   AFTER_LEVEL.lastIndex = pos + level.length;
   const m = AFTER_LEVEL.exec(line);
   if (!m) return null;

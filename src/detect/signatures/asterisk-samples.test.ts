@@ -21,6 +21,7 @@ for (const sig of asteriskSignatures(new AsteriskSignatureStats())) {
     assert.deepEqual(failures, []);
     assert.equal(report.summary.expectations, report.summary.lines, 'every sample carries an expectation');
     assert.ok(report.results.some((r) => r.expect), 'at least one sample that must match');
+    assert.ok(report.results.some((r) => r.expect === null), 'at least one sample that must not match');
   });
 }
 

@@ -78,28 +78,33 @@ const USING_PASSWORD = /,UsingPassword="([^"]*)"/;
 export function parseSecurityMessage(msg: string): SecurityParse {
   if (!msg.startsWith('SecurityEvent="')) return { ok: false, reason: 'not an event' };
   const endEvent = msg.indexOf('"', 15);
+  if (endEvent < 0 || endEvent > 60) return { ok: false, reason: 'malformed' };
   const event = msg.slice(15, endEvent);
-  if (endEvent < 0 || !/^[A-Za-z]{1,40}$/.test(event)) return { ok: false, reason: 'malformed' };
+  const info = eventInfo(event);
+  if (!info) return { ok: false, reason: 'malformed' };
 
-  const first = msg.indexOf(REMOTE);
+  const first = msg.indexOf(REMOTE, endEvent);
   if (first < 0) return { ok: false, reason: 'malformed' };
-  const last = msg.lastIndexOf(REMOTE);
-  const at = last;
-  if (last !== first && eventInfo(event)?.attackerTail !== false) return { ok: false, reason: 'ambiguous RemoteAddress' };
+  const several = msg.indexOf(REMOTE, first + REMOTE.length) !== -1;
+  if (several && info.attackerTail) return { ok: false, reason: 'ambiguous RemoteAddress' };
+  const at = several ? msg.lastIndexOf(REMOTE) : first;
   const valueStart = at + REMOTE.length;
   const valueEnd = msg.indexOf('"', valueStart);
   if (valueEnd < 0) return { ok: false, reason: 'malformed' };
   // Only server-written text follows the trusted RemoteAddress; with several, prove it.
-  const tail = msg.slice(valueEnd + 1);
-  if (last !== first && !serverOnlyTail(tail)) return { ok: false, reason: 'ambiguous RemoteAddress' };
+  if (several && !serverOnlyTail(msg.slice(valueEnd + 1))) return { ok: false, reason: 'ambiguous RemoteAddress' };
+  // The common fields come in a fixed order before RemoteAddress: Service, AccountID, SessionID.
+  const service = valueAt(msg, ',Service="', endEvent, at);
+  const account = valueAt(msg, ',AccountID="', service.next, at);
+  const session = valueAt(msg, ',SessionID="', account.next, at);
   return {
     ok: true,
     event,
     remote: msg.slice(valueStart, valueEnd),
-    account: valueOf(msg, ',AccountID="', at),
-    session: valueOf(msg, ',SessionID="', at),
-    service: valueOf(msg, ',Service="', at),
-    usingPassword: event === 'SuccessfulAuth' ? USING_PASSWORD.exec(tail)?.[1] : undefined,
+    account: account.value,
+    session: session.value,
+    service: service.value,
+    usingPassword: event === 'SuccessfulAuth' ? USING_PASSWORD.exec(msg.slice(valueEnd + 1))?.[1] : undefined,
   };
 }
 
@@ -124,11 +129,11 @@ function parsePairs(text: string): Map<string, string> | null {
   return out;
 }
 
-/** The first `key` value before position `limit` (the trusted RemoteAddress), up to its closing quote. */
-function valueOf(msg: string, key: string, limit: number): string | undefined {
-  const i = msg.indexOf(key);
-  if (i < 0 || i >= limit) return undefined;
+/** The first `key` value between `from` and `limit` (the trusted RemoteAddress), up to its closing quote. */
+function valueAt(msg: string, key: string, from: number, limit: number): { value?: string; next: number } {
+  const i = msg.indexOf(key, from);
+  if (i < 0 || i >= limit) return { next: from };
   const start = i + key.length;
   const end = msg.indexOf('"', start);
-  return end < 0 ? undefined : msg.slice(start, end);
+  return end < 0 || end > limit ? { next: from } : { value: msg.slice(start, end), next: end };
 }
