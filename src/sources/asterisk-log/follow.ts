@@ -9,6 +9,8 @@
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { LineSplitter } from '../lines.ts';
 import { SourceSetupError, sleep } from '../source.ts';
+import { watch, type FSWatcher } from 'node:fs';
+import { basename, dirname } from 'node:path';
 
 export interface FollowOptions {
   /** Read the file from its beginning instead of its end (only the file present at start). */
@@ -41,6 +43,18 @@ interface OpenFile {
 /** Yields batches of complete lines appended to path until the signal aborts. */
 export async function* followLines(path: string, signal: AbortSignal, opts: FollowOptions = {}): AsyncGenerator<string[]> {
   const follower = new Follower(path, opts);
+  // The poll is the truth (it survives rotation and filesystems without inotify); a watch on the
+  // directory only wakes it early, so a line is read within milliseconds instead of a poll period.
+  let waker = new AbortController();
+  let watcher: FSWatcher | null = null;
+  try {
+    watcher = watch(dirname(path), { persistent: false }, (_event, name) => {
+      if (!name || name.toString() === basename(path)) waker.abort();
+    });
+    watcher.on('error', () => watcher?.close());
+  } catch {
+    watcher = null; // no inotify here: polling alone
+  }
   try {
     let first = true;
     while (!signal.aborted) {
@@ -49,9 +63,11 @@ export async function* followLines(path: string, signal: AbortSignal, opts: Foll
         if (signal.aborted) return;
       }
       first = false;
-      await sleep(opts.pollMs ?? 250, signal);
+      await sleep(opts.pollMs ?? 250, AbortSignal.any([signal, waker.signal]));
+      waker = new AbortController();
     }
   } finally {
+    watcher?.close();
     await follower.close();
   }
 }

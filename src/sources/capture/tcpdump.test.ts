@@ -24,7 +24,7 @@ describe('capture source', () => {
   it('builds the BPF filter and argv from sip.ports', () => {
     assert.equal(captureFilter([{ from: 5060, to: 5261 }, { from: 5080, to: 5080 }]), '(udp or tcp) and (portrange 5060-5261 or port 5080)');
     assert.deepEqual(tcpdumpArgs({ interface: 'eth0', ports: [{ from: 5060, to: 5060 }] }), [
-      '-i', 'eth0', '-U', '-n', '-s', '0', '--immediate-mode', '-w', '-', '(udp or tcp) and (port 5060)',
+      '-i', 'eth0', '-U', '-n', '-s', '0', '-B', '32768', '--immediate-mode', '-w', '-', '(udp or tcp) and (port 5060)',
     ]);
     assert.ok(!tcpdumpArgs({ interface: 'any', ports: [{ from: 5060, to: 5060 }], immediate: false }).includes('--immediate-mode'));
     assert.throws(() => tcpdumpArgs({ interface: '-w/etc/passwd', ports: [{ from: 5060, to: 5060 }] }), /not an interface name/);
