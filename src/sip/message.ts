@@ -25,35 +25,56 @@ export interface ScanResult {
 
 const UNSET = undefined;
 
-export class SipMessage {
-  readonly kind: 'request' | 'response';
-  /** Request method as sent (case kept); null for a response. */
-  readonly method: string | null;
-  /** Request-URI text; null for a response. */
-  readonly requestUri: string | null;
-  readonly status: number | null;
-  readonly reason: string | null;
-  /** False when the headers were not ended by a blank line (a truncated datagram). */
-  readonly complete: boolean;
+/** The lazily parsed fields (undefined = not parsed yet); allocated on the first accessor call. */
+class LazyFields {
+  uri: SipUri | null | undefined = UNSET;
+  from: NameAddr | null | undefined = UNSET;
+  to: NameAddr | null | undefined = UNSET;
+  contacts: NameAddr[] | undefined = UNSET;
+  vias: Via[] | undefined = UNSET;
+  cseq: CSeq | null | undefined = UNSET;
+  auth: DigestCredentials | null | undefined = UNSET;
+  proxyAuth: DigestCredentials | null | undefined = UNSET;
+}
 
+export class SipMessage {
+  // Two fields only: the header-level parse allocates as little as it can.
   private readonly scan: ScanResult;
-  private uriCache: SipUri | null | undefined = UNSET;
-  private fromCache: NameAddr | null | undefined = UNSET;
-  private toCache: NameAddr | null | undefined = UNSET;
-  private contactsCache: NameAddr[] | undefined = UNSET;
-  private viasCache: Via[] | undefined = UNSET;
-  private cseqCache: CSeq | null | undefined = UNSET;
-  private authCache: DigestCredentials | null | undefined = UNSET;
-  private proxyAuthCache: DigestCredentials | null | undefined = UNSET;
+  private lazy: LazyFields | null = null;
 
   constructor(scan: ScanResult) {
     this.scan = scan;
-    this.method = scan.method;
-    this.requestUri = scan.requestUri;
-    this.status = scan.status;
-    this.reason = scan.reason;
-    this.kind = scan.method !== null ? 'request' : 'response';
-    this.complete = scan.bodyStart >= 0;
+  }
+
+  private get cache(): LazyFields {
+    return (this.lazy ??= new LazyFields());
+  }
+
+  get kind(): 'request' | 'response' {
+    return this.scan.method !== null ? 'request' : 'response';
+  }
+
+  /** Request method as sent (case kept); null for a response. */
+  get method(): string | null {
+    return this.scan.method;
+  }
+
+  /** Request-URI text; null for a response. */
+  get requestUri(): string | null {
+    return this.scan.requestUri;
+  }
+
+  get status(): number | null {
+    return this.scan.status;
+  }
+
+  get reason(): string | null {
+    return this.scan.reason;
+  }
+
+  /** False when the headers were not ended by a blank line (a truncated datagram). */
+  get complete(): boolean {
+    return this.scan.bodyStart >= 0;
   }
 
   /** The whole message as Latin-1 text. */
@@ -98,18 +119,21 @@ export class SipMessage {
 
   /** Parsed Request-URI; null for a response or an unparsable URI. */
   get uri(): SipUri | null {
-    if (this.uriCache === UNSET) this.uriCache = this.requestUri === null ? null : parseUri(this.requestUri);
-    return this.uriCache;
+    const c = this.cache;
+    if (c.uri === UNSET) c.uri = this.requestUri === null ? null : parseUri(this.requestUri);
+    return c.uri;
   }
 
   get from(): NameAddr | null {
-    if (this.fromCache === UNSET) this.fromCache = this.nameAddr('from');
-    return this.fromCache;
+    const c = this.cache;
+    if (c.from === UNSET) c.from = this.nameAddr('from');
+    return c.from;
   }
 
   get to(): NameAddr | null {
-    if (this.toCache === UNSET) this.toCache = this.nameAddr('to');
-    return this.toCache;
+    const c = this.cache;
+    if (c.to === UNSET) c.to = this.nameAddr('to');
+    return c.to;
   }
 
   private nameAddr(name: string): NameAddr | null {
@@ -124,19 +148,21 @@ export class SipMessage {
 
   /** Every Contact entry across all Contact headers (at most MAX_LIST_ITEMS). */
   get contacts(): NameAddr[] {
-    if (this.contactsCache === UNSET) {
+    const c = this.cache;
+    if (c.contacts === UNSET) {
       const out: NameAddr[] = [];
       for (const v of this.headers('contact')) {
         for (const item of splitList(v)) if (out.length < MAX_LIST_ITEMS) out.push(parseNameAddr(item));
       }
-      this.contactsCache = out;
+      c.contacts = out;
     }
-    return this.contactsCache;
+    return c.contacts;
   }
 
   /** Every Via entry, top first (comma lists split; at most MAX_LIST_ITEMS); unparsable ones left out. */
   get vias(): Via[] {
-    if (this.viasCache === UNSET) {
+    const c = this.cache;
+    if (c.vias === UNSET) {
       const out: Via[] = [];
       for (const v of this.headers('via')) {
         for (const item of splitList(v)) {
@@ -144,9 +170,9 @@ export class SipMessage {
           if (via) out.push(via);
         }
       }
-      this.viasCache = out;
+      c.vias = out;
     }
-    return this.viasCache;
+    return c.vias;
   }
 
   get callId(): string | null {
@@ -154,12 +180,13 @@ export class SipMessage {
   }
 
   get cseq(): CSeq | null {
-    if (this.cseqCache === UNSET) {
+    const c = this.cache;
+    if (c.cseq === UNSET) {
       const m = /^\s*(\d{1,10})\s+(\S+)/.exec(this.header('cseq') ?? '');
       const seq = m ? Number(m[1]) : NaN;
-      this.cseqCache = m && seq <= 0xffffffff ? { seq, method: m[2] } : null;
+      c.cseq = m && seq <= 0xffffffff ? { seq, method: m[2] } : null;
     }
-    return this.cseqCache;
+    return c.cseq;
   }
 
   get userAgent(): string | null {
@@ -167,13 +194,15 @@ export class SipMessage {
   }
 
   get authorization(): DigestCredentials | null {
-    if (this.authCache === UNSET) this.authCache = this.digest('authorization');
-    return this.authCache;
+    const c = this.cache;
+    if (c.auth === UNSET) c.auth = this.digest('authorization');
+    return c.auth;
   }
 
   get proxyAuthorization(): DigestCredentials | null {
-    if (this.proxyAuthCache === UNSET) this.proxyAuthCache = this.digest('proxy-authorization');
-    return this.proxyAuthCache;
+    const c = this.cache;
+    if (c.proxyAuth === UNSET) c.proxyAuth = this.digest('proxy-authorization');
+    return c.proxyAuth;
   }
 
   private digest(name: string): DigestCredentials | null {
