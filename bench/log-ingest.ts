@@ -7,7 +7,7 @@
 //    compares the set of addresses found (must be equal) and the rates (goal: >= 20x);
 // 4. in a child process, feeds the engine N distinct sources and reports the RSS it costs.
 import { execFile, spawnSync } from 'node:child_process';
-import { createReadStream, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -85,6 +85,29 @@ async function fail2ban(file: string) {
   return { seconds, cpu, ips };
 }
 
+/** The same work on lines already in memory: what signatures + engine cost without the reading. */
+function inMemory(file: string) {
+  const lines = readFileSync(file, 'utf8').split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  const clock = new FakeClock(new Date(2026, 10, 27, 12).getTime());
+  const sigs = asteriskSignatures();
+  const engine = new DetectionEngine(engineConfigFrom(configSchema.parse({})), { clock });
+  const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  for (const line of lines) {
+    const ev: RawEvent = { type: 'log-line', source: 'bench', at: clock.now(), line };
+    for (const s of sigs) {
+      const o = s.match(ev);
+      if (o) {
+        engine.offense(o);
+        break;
+      }
+    }
+  }
+  const used = process.cpuUsage(cpu0);
+  return { seconds: (performance.now() - t0) / 1000, cpu: (used.user + used.system) / 1e6 };
+}
+
 /** Child mode: the RSS cost of N distinct tracked sources. */
 function rssChild(n: number): void {
   const clock = new FakeClock();
@@ -116,6 +139,7 @@ async function main(): Promise<void> {
     console.log(`log: ${n} lines, ${gen.attackLines} attack lines ${JSON.stringify(gen.byKind)}, ${(statSync(file).size / 1e6).toFixed(0)} MB`);
     const split = await splitOnly(file);
     const us = await ours(file);
+    const mem0 = inMemory(file);
     const f2b = !process.argv.includes('--no-f2b') && existsSync(F2B_FILTER) ? await fail2ban(file) : null;
     const rss = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', process.argv[1], '--rss-child', String(arg('--sources', 1_000_000))], { encoding: 'utf8' });
     const mem = JSON.parse(rss.stdout.trim().split('\n').pop() ?? '{}');
@@ -125,6 +149,7 @@ async function main(): Promise<void> {
     console.log(row(['---', '---', '---', '---', '---', '---', '---']));
     console.log(row(['read stream + LineSplitter only', n, split.seconds.toFixed(2), rate(split.seconds), split.cpu.toFixed(2), rate(split.cpu), '-']));
     console.log(row(['sipwarden: stream + LineSplitter + signatures + engine', us.lines, us.seconds.toFixed(2), rate(us.seconds), us.cpu.toFixed(2), rate(us.cpu), us.failures.size]));
+    console.log(row(['signatures + engine only (lines already in memory)', n, mem0.seconds.toFixed(2), rate(mem0.seconds), mem0.cpu.toFixed(2), rate(mem0.cpu), '-']));
     if (f2b) console.log(row(['fail2ban-regex -o ip (asterisk.conf)', n, f2b.seconds.toFixed(2), rate(f2b.seconds), f2b.cpu.toFixed(2), rate(f2b.cpu), f2b.ips.size]));
     console.log(`\noffenses ${us.offenses} (failures + ChallengeSent/SuccessfulAuth), decisions ${us.decisions}`);
     if (f2b) {

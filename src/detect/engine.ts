@@ -132,3 +132,5 @@ export class DetectionEngine {
     return [{ action: 'ban', target, duration, origin: `rule:${hit.rule}`, reason: hit.reason + repeat }];
   }
 }
+
+export { engineConfigFrom, escalate, type EngineConfig } from './rules/config.ts';
