@@ -197,3 +197,30 @@ test('bounded state: 1.2M distinct sources never exceed limits.max_sources, and 
   engine.tick();
   assert.equal(engine.trackedSources, 0);
 });
+
+test('interleaved attempts (two Call-IDs, their lines mixed) still count once each', () => {
+  const { off } = setup();
+  const line = (callId: string, detail: string) =>
+    off('203.0.113.30', 'auth-failure', { account: '100', attempt: callId, detail, signature: detail.startsWith('REGISTER') ? 'asterisk-pjsip-request' : SIG });
+  for (let i = 0; i < 2; i++) {
+    const [a, b] = [`a${i}`, `b${i}`];
+    assert.deepEqual([...line(a, 'REGISTER failed'), ...line(b, 'REGISTER failed'), ...line(a, 'ChallengeResponseFailed x'), ...line(b, 'ChallengeResponseFailed x')], []);
+  }
+  // 4 attempts so far (8 lines); the fifth bans.
+  assert.equal(line('c', 'REGISTER failed').length, 1);
+});
+
+test('tick() forgets learned friends after learn_friends.time, and idle sources after find_time', () => {
+  const { clock, off, engine } = setup();
+  off('198.51.100.40', 'auth-success', { account: '100' });
+  off('203.0.113.41', 'auth-failure', { account: '1' });
+  assert.equal(engine.learnedFriends, 1);
+  assert.equal(engine.trackedSources, 1);
+  clock.advance(601_000);
+  engine.tick();
+  assert.equal(engine.trackedSources, 0);
+  assert.equal(engine.learnedFriends, 1);
+  clock.advance(3000_000);
+  engine.tick();
+  assert.equal(engine.learnedFriends, 0);
+});

@@ -90,6 +90,8 @@ export class DetectionEngine {
       if (learn.enabled) this.learned.learn(o.ip, o.account, o.at, learn.time, now);
       return [];
     }
+    // A learned friend's requests (its phones' REGISTERs, ChallengeSent) need no state at all.
+    if (o.kind === 'request' && this.isLearnedFriend(o.ip, o.at)) return [];
     const s = this.sources.touch(o.ip, now);
     if (s.bannedUntil > o.at) {
       this.stats.alreadyBanned++;
@@ -112,7 +114,7 @@ export class DetectionEngine {
   private judge(s: SourceState, o: Offense): RuleHit | null {
     const learnedFriend = this.isLearnedFriend(o.ip, o.at);
     if (isInstant(o)) return instantBan(o, learnedFriend, this.config);
-    if (o.kind === 'request') return learnedFriend ? null : countRequest(s, o, this.config);
+    if (o.kind === 'request') return countRequest(s, o, this.config);
     if (!isNewAttempt(s, o)) {
       this.stats.joinedAttempts++;
       return null;
