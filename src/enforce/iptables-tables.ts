@@ -1,6 +1,7 @@
 // Our chains inside iptables tables, for both backends (the nftables backend keeps its string
 // rules here too). Applies with `iptables-restore --noflush`, deletes chains a smaller policy no
 // longer declares, and on teardown removes only our chains, plus any table only we created.
+import { AppError } from '../core/errors.ts';
 import type { Exec, Family } from '../core/types.ts';
 import { requireTool, run } from './exec.ts';
 import { readCreated, recordCreated, type KeyValue } from './kernel-state.ts';
@@ -54,15 +55,18 @@ export class IptablesTables {
    * Returns the rollback, for a caller whose own later step fails.
    */
   async applyAll(tables: readonly EntryChain[], render: (family: Family, jump: (chain: string) => boolean) => string): Promise<() => Promise<void>> {
-    const done: { family: Family; saved: string }[] = [];
+    const done: { family: Family; saved: string; created: string[] }[] = [];
+    // A refused restore changed nothing (each is one transaction): only families that went in
+    // are rolled back, each on its own, so one failing rollback does not stop the other.
     const rollback = async () => {
-      for (const { family, saved } of done.reverse()) await this.restoreTables(family, tables, saved);
+      const errors: unknown[] = [];
+      for (const d of [...done].reverse()) await this.restoreOwn(d.family, tables, d.saved, d.created).catch((e) => errors.push(e));
+      if (errors.length) throw errors[0];
     };
     for (const family of [4, 6] as Family[]) {
       const saved = await this.save(family);
-      for (const { table } of tables) {
-        if (!saved.includes(`*${table}\n`)) recordCreated(this.kv, CREATED_KEY, `${family}/${table}`);
-      }
+      const created = tables.map((t) => t.table).filter((table) => !saved.includes(`*${table}\n`));
+      for (const table of created) recordCreated(this.kv, CREATED_KEY, `${family}/${table}`);
       const script = render(family, (chain) => hasJump(saved, chain));
       const declared = new Set(ownChains(script));
       let stale = '';
@@ -73,21 +77,44 @@ export class IptablesTables {
       try {
         await run(this.exec, this.bin(family, 'restore'), ['--noflush'], script + stale, `applying the IPv${family} iptables rules`);
       } catch (e) {
-        await rollback();
+        await this.deleteIfEmpty(family, created).catch(() => {});
+        const undo = await rollback().then(() => null, (r: unknown) => r);
+        if (undo) {
+          throw new AppError('ERR_EXEC_FAILED', `${(e as Error).message}; putting the earlier rules back failed too: ${(undo as Error).message}`, {
+            cause: e,
+            hint: 'run `sipwarden remove` and then `sipwarden apply` with a config the kernel accepts',
+          });
+        }
         throw e;
       }
-      done.push({ family, saved });
+      done.push({ family, saved, created });
     }
     return rollback;
   }
 
-  /** Puts our tables of one family back to a saved state (a table that was absent is emptied). */
-  private async restoreTables(family: Family, tables: readonly EntryChain[], saved: string): Promise<void> {
-    const parts = tables.map(({ table }) => {
-      const s = section(saved, table);
-      return s || `*${table}\nCOMMIT\n`;
-    });
-    await run(this.exec, this.bin(family, 'restore'), [], parts.join(''), `restoring the previous IPv${family} rules`);
+  /**
+   * Puts our chains of one family back as they were saved, touching nothing else: chains we had
+   * get their saved rules back, chains we added go, jumps we added go, and a table this apply
+   * created is deleted once empty. (Restoring whole tables would bring back every built-in chain
+   * iptables-save prints, which nft would then hold although it never had them.)
+   */
+  private async restoreOwn(family: Family, tables: readonly EntryChain[], saved: string, created: string[]): Promise<void> {
+    const now = await this.save(family);
+    const lines: string[] = [];
+    for (const { table, chain } of tables) {
+      const before = section(saved, table);
+      const after = section(now, table);
+      if (!after) continue;
+      const hadChains = new Set(ownChains(before));
+      const current = ownChains(after);
+      lines.push(`*${table}`, ...[...new Set([...current, ...hadChains])].map((c) => `:${c} - [0:0]`));
+      if (!hasJump(before, chain) && hasJump(after, chain)) lines.push(`-D PREROUTING -j ${chain}`);
+      if (hasJump(before, chain) && !hasJump(after, chain)) lines.push(`-I PREROUTING 1 -j ${chain}`);
+      for (const c of current.filter((c) => !hadChains.has(c))) lines.push(`-X ${c}`);
+      lines.push(...before.split('\n').filter((l) => [...hadChains].some((c) => l.startsWith(`-A ${c} `))), 'COMMIT');
+    }
+    if (lines.length) await run(this.exec, this.bin(family, 'restore'), ['--noflush'], `${lines.join('\n')}\n`, `restoring the previous IPv${family} rules`);
+    await this.deleteIfEmpty(family, created);
   }
 
   /** Removes the jumps to our chains and the chains themselves, in every table given. */
@@ -109,15 +136,20 @@ export class IptablesTables {
 
   /** iptables-nft leaves an empty table behind once created; delete the ones we made, if empty. */
   private async dropCreatedTables(): Promise<void> {
-    const version = await this.exec(this.bin(4, ''), ['--version']);
     const created = readCreated(this.kv, CREATED_KEY);
     this.kv.set(CREATED_KEY, undefined);
+    for (const family of [4, 6] as Family[]) {
+      await this.deleteIfEmpty(family, created.filter((e) => e.startsWith(`${family}/`)).map((e) => e.slice(2)));
+    }
+  }
+
+  private async deleteIfEmpty(family: Family, tables: string[]): Promise<void> {
+    if (tables.length === 0) return;
+    const version = await this.exec(this.bin(4, ''), ['--version']);
     if (!version.stdout.includes('nf_tables')) return; // legacy tables cannot be deleted
-    for (const entry of created) {
-      const [fam, table] = entry.split('/') as [string, string];
-      const family = Number(fam) as Family;
+    const builtin = /^:(PREROUTING|INPUT|FORWARD|OUTPUT|POSTROUTING) ACCEPT/;
+    for (const table of tables) {
       const saved = await this.save(family, table);
-      const builtin = /^:(PREROUTING|INPUT|FORWARD|OUTPUT|POSTROUTING) ACCEPT/;
       const busy = saved.split('\n').some((l) => l.startsWith('-A ') || (l.startsWith(':') && !builtin.test(l)));
       if (busy || !saved.includes(`*${table}`)) continue;
       await this.exec(requireTool('nft'), ['delete', 'table', family === 4 ? 'ip' : 'ip6', table]);
