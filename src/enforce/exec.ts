@@ -14,6 +14,9 @@ export const realExec: Exec = (file, args, stdin) =>
       const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 127) : 0;
       resolve({ code, stdout: String(stdout ?? ''), stderr: String(stderr ?? '') || (err && code === 127 ? err.message : '') });
     });
+    // A program that exits without reading its input (a crash, a wrong binary) closes the pipe:
+    // its exit status says what happened, so the EPIPE on our side is not an error of its own.
+    child.stdin?.on('error', () => {});
     if (stdin !== undefined) child.stdin?.end(stdin);
     else child.stdin?.end();
   });
