@@ -21,7 +21,7 @@
 //   followed by the SIP message, one header per line. Every line is sent with CRLF (or LF with
 //   `# eol: lf`); if the sample has no blank line, one is appended to end the headers. Trailing blank
 //   lines before `---` are dropped. `\r`, `\n`, `\t`, `\\` and `\xNN` in the text stand for that byte
-//   (so a sample can carry bare CRs or binary).
+//   (so a sample can carry bare CRs or binary). src/detect/sip-samples.ts reads this format.
 // - `.ami` (AMI manager events, RawEvent type 'ami'): one event per block of `Key: value` lines
 //   (split at the first ':', both sides trimmed), blocks separated by blank lines, each preceded by
 //   its `# expect:` line. src/detect/test-signature.ts reads `.log` and `.ami` this way.
