@@ -18,7 +18,7 @@ import { DetectionEngine } from '../src/detect/engine.ts';
 import { engineConfigFrom } from '../src/detect/rules/config.ts';
 import { asteriskSignatures } from '../src/detect/signatures/index.ts';
 import { LineSplitter } from '../src/sources/lines.ts';
-import { writeAsteriskLog } from './asterisk-log-gen.ts';
+import { writeAsteriskLog } from './tools/asterisk-log-gen.ts';
 
 const F2B_FILTER = '/etc/fail2ban/filter.d/asterisk.conf';
 const arg = (name: string, def: number) => {
