@@ -224,3 +224,18 @@ test('tick() forgets learned friends after learn_friends.time, and idle sources 
   engine.tick();
   assert.equal(engine.learnedFriends, 0);
 });
+
+test('a stale phone stays spared while its office keeps authenticating, not after the office goes quiet', () => {
+  const { clock, off } = setup();
+  off('198.51.100.50', 'auth-success', { account: '100' });
+  // Two hours later account 100 still fails every 2 minutes; account 101 keeps registering.
+  for (let minute = 0; minute < 120; minute += 2) {
+    clock.advance(120_000);
+    off('198.51.100.50', 'auth-success', { account: '101' });
+    assert.deepEqual(off('198.51.100.50', 'auth-failure', { account: '100' }), [], `minute ${minute}`);
+  }
+  // The office stops authenticating: an hour later the friendship (and the proof) has lapsed.
+  clock.advance(3601_000);
+  for (let i = 0; i < 4; i++) assert.deepEqual(off('198.51.100.50', 'auth-failure', { account: '100' }), []);
+  assert.equal(off('198.51.100.50', 'auth-failure', { account: '100' })[0]?.origin, 'rule:brute-force');
+});

@@ -4,8 +4,9 @@
 // failures from the IP whatever the accounts. Counting per account is what keeps an office NAT
 // alive: the scattered failures of twenty phones do not add up to a ban of the office, while a
 // guesser on one account is banned after max_retry and a sprayer over many by enumeration.
-// One refinement: an account that authenticated successfully from this IP recently ("proven") is a
-// phone with a stale password, not a guess; its failures count only toward the per-IP cap.
+// One refinement: an account that authenticated successfully from this IP while the IP is still a
+// learned friend ("proven") is a phone with a stale password, not a guess; its failures count only
+// toward the per-IP cap.
 // Friends learned from SuccessfulAuth are NOT exempt here: stolen credentials on one account must
 // not buy a free run at the others.
 //
@@ -18,7 +19,7 @@ import type { SourceState } from './source-table.ts';
 
 export interface FailureContext {
   config: EngineConfig;
-  /** True when `account` authenticated successfully from the offense's IP within learn_friends.time. */
+  /** True when `account` authenticated from the offense's IP and that IP is still a learned friend. */
   proven(o: Offense, account: string): boolean;
 }
 

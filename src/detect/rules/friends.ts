@@ -1,6 +1,8 @@
 // Friends learned from successful authentication (FreePBX's idea): an IP that logged in with a
-// password is spared the flood and scanner-noise rules for learn_friends.time, and the accounts it
-// logged in with are "proven" from that IP (their failures count only toward the per-IP cap).
+// password is spared the flood and scanner-noise rules for learn_friends.time (renewed by every
+// success from it), and the accounts it logged in with stay "proven" from that IP while it is a
+// friend: an office whose other phones keep registering does not lose the office to one phone with
+// a stale password (its failures count only toward the per-IP cap).
 // Bounded like the source table: a flood of SuccessfulAuth cannot grow it past its cap.
 import { BoundedTable, LruNode } from './source-table.ts';
 
@@ -9,8 +11,8 @@ const MAX_PROVEN_ACCOUNTS = 64;
 class LearnedFriend extends LruNode {
   /** Event time until which the IP is a friend. */
   until = 0;
-  /** Account → event time until which it is proven from this IP. */
-  accounts = new Map<string, number>();
+  /** Accounts that logged in from this IP (most recent last). */
+  accounts = new Set<string>();
 }
 
 export class LearnedFriends {
@@ -30,8 +32,8 @@ export class LearnedFriends {
     f.until = Math.max(f.until, until);
     if (account === undefined) return;
     f.accounts.delete(account);
-    f.accounts.set(account, until);
-    if (f.accounts.size > MAX_PROVEN_ACCOUNTS) f.accounts.delete(f.accounts.keys().next().value as string);
+    f.accounts.add(account);
+    if (f.accounts.size > MAX_PROVEN_ACCOUNTS) f.accounts.delete(f.accounts.values().next().value as string);
   }
 
   isFriend(ip: string, at: number): boolean {
@@ -40,8 +42,8 @@ export class LearnedFriends {
   }
 
   isProven(ip: string, account: string, at: number): boolean {
-    const until = this.table.get(ip)?.accounts.get(account);
-    return until !== undefined && until > at;
+    const f = this.table.get(ip);
+    return f !== undefined && f.until > at && f.accounts.has(account);
   }
 
   /** Forgets friends not refreshed since `before` (clock ms). */
