@@ -112,8 +112,7 @@ export class DetectionEngine {
   }
 
   private judge(s: SourceState, o: Offense): RuleHit | null {
-    const learnedFriend = this.isLearnedFriend(o.ip, o.at);
-    if (isInstant(o)) return instantBan(o, learnedFriend, this.config);
+    if (isInstant(o)) return instantBan(o, this.isLearnedFriend(o.ip, o.at), this.config);
     if (o.kind === 'request') return countRequest(s, o, this.config);
     if (!isNewAttempt(s, o)) {
       this.stats.joinedAttempts++;
