@@ -81,8 +81,7 @@ export class Store {
 
   /** Adds or refreshes a ban. A re-ban keeps the earlier created time and counts a hit. */
   upsertBan(ban: Omit<Ban, 'hits' | 'created'> & { family: 4 | 6; created?: number }): void {
-    this.db
-      .prepare(
+    this.stmt(
         `INSERT INTO bans (target, family, origin, reason, created, expires, hits)
          VALUES (@target, @family, @origin, @reason, @created, @expires, 1)
          ON CONFLICT(target) DO UPDATE SET origin = excluded.origin, reason = excluded.reason,
@@ -110,8 +109,7 @@ export class Store {
 
   /** Bans whose origin starts with a prefix ("feed:apiban"), active ones only. */
   activeBansByOriginPrefix(prefix: string): BanRow[] {
-    return this.db
-      .prepare('SELECT * FROM bans WHERE (expires IS NULL OR expires > ?) AND origin LIKE ? ORDER BY created')
+    return this.stmt('SELECT * FROM bans WHERE (expires IS NULL OR expires > ?) AND origin LIKE ? ORDER BY created')
       .all(this.clock.now(), `${prefix}%`) as BanRow[];
   }
 
@@ -145,14 +143,12 @@ export class Store {
   }
 
   recordOffenderBan(ip: string): void {
-    this.db
-      .prepare('INSERT INTO offenders (ip, bans, last) VALUES (?, 1, ?) ON CONFLICT(ip) DO UPDATE SET bans = bans + 1, last = excluded.last')
+    this.stmt('INSERT INTO offenders (ip, bans, last) VALUES (?, 1, ?) ON CONFLICT(ip) DO UPDATE SET bans = bans + 1, last = excluded.last')
       .run(ip, this.clock.now());
   }
 
   upsertFriend(f: { target: Target; origin: string; reason: string; expires: number | null }): void {
-    this.db
-      .prepare(
+    this.stmt(
         `INSERT INTO friends (target, origin, reason, created, expires) VALUES (@target, @origin, @reason, @created, @expires)
          ON CONFLICT(target) DO UPDATE SET origin = excluded.origin, reason = excluded.reason, expires = excluded.expires`,
       )
