@@ -2,8 +2,12 @@
 // plus the fields a typical signature pass reads (User-Agent, From tag, Call-ID, CSeq, Via branch).
 //   node --import tsx bench/sip-parser.ts [--seconds 1]
 
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import { join } from 'node:path';
 import { parseSip, type SipMessage } from '../src/sip/index.ts';
+import { writePcap } from '../src/sip/testgen.ts';
 
 const crlf = (lines: string[]): Buffer => Buffer.from(lines.join('\r\n'), 'latin1');
 
@@ -144,5 +148,33 @@ console.log(`${'message'.padEnd(20)} ${'bytes'.padStart(6)} ${'parse'.padStart(1
 for (const [name, buf] of cases) {
   console.log(`${name.padEnd(20)} ${String(buf.length).padStart(6)} ${fmt(rate(parseOnly, buf, seconds))} ${fmt(rate(parseAndRead, buf, seconds))}`);
 }
+/**
+ * The peer: Wireshark's C dissector. tshark reads a pcap of n copies and prints the same fields;
+ * the difference between two sizes cancels its start-up. Null when tshark is not installed.
+ */
+function tsharkRate(buf: Buffer): number | null {
+  const dir = mkdtempSync(join(os.tmpdir(), 'sipwarden-bench-'));
+  try {
+    const time = (n: number): number => {
+      const file = join(dir, `${n}.pcap`);
+      writeFileSync(file, writePcap(Array.from({ length: n }, () => buf)));
+      const args = ['-r', file, '-d', 'udp.port==5060,sip', '-T', 'fields', '-e', 'sip.Method', '-e', 'sip.Call-ID', '-e', 'sip.from.tag', '-e', 'sip.User-Agent', '-e', 'sip.CSeq.seq'];
+      const t = process.hrtime.bigint();
+      execFileSync('tshark', args, { stdio: ['ignore', 'ignore', 'ignore'], maxBuffer: 1 << 30 });
+      return Number(process.hrtime.bigint() - t) / 1e9;
+    };
+    const small = 2000;
+    const large = 22000;
+    return (large - small) / Math.max(1e-3, time(large) - time(small));
+  } catch {
+    return null;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const peer = tsharkRate(REGISTER);
+console.log(peer === null ? 'peer: tshark not installed' : `peer: tshark 4 dissecting the REGISTER (wall, start-up cancelled): ${fmt(peer).trim()} msg/s; parse is ${(rate(parseOnly, REGISTER, seconds) / peer).toFixed(0)}x that`);
+
 // Last, when the loader thread is idle (process CPU time counts every thread of the process).
 console.log(`calibration: ${calibrate().toFixed(2)} CPU ns per trivial JS loop step (one cycle per step at 2.5-3 GHz would be 0.3-0.4)`);
