@@ -46,3 +46,21 @@ test('durations', () => {
   assert.equal(parseDuration('0'), 0);
   for (const bad of ['1 hour', '10x', '-5m', 'h', '']) assert.throws(() => parseDuration(bad), /invalid duration/);
 });
+
+test('the IPv4 fast path and rangeOf agree with ipaddr.js on random and edge inputs', async () => {
+  const ipaddr = (await import('ipaddr.js')).default;
+  let seed = 7;
+  const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % 256;
+  const samples = ['0.0.0.0', '255.255.255.255', '10.0.0.1/8', '192.168.1.77/20', '100.64.3.4', '224.1.2.3', '169.254.1.1', '45.1.2.3/0'];
+  for (let i = 0; i < 3000; i++) samples.push(`${rnd()}.${rnd()}.${rnd()}.${rnd()}${i % 5 === 0 ? `/${rnd() % 33}` : ''}`);
+  for (const s of samples) {
+    const p = parseTarget(s);
+    const [addr, len] = s.split('/');
+    const cidr = ipaddr.IPv4.networkAddressFromCIDR(`${addr}/${len ?? 32}`).toString();
+    assert.equal(p.text, len === undefined || len === '32' ? cidr : `${cidr}/${len}`, s);
+    assert.equal(rangeOf(p), ipaddr.parse(cidr).range(), s);
+  }
+  for (const s of ['2001:db8::1', '::1', 'fe80::1', 'fc00::5', '2a00:1450::1', '64:ff9b::1', '2002::1', 'ff02::1']) {
+    assert.equal(rangeOf(parseTarget(s)), ipaddr.parse(s).range(), s);
+  }
+});

@@ -27,8 +27,29 @@ function parseAddress(text: string): ipaddr.IPv4 | ipaddr.IPv6 | null {
   return v6.isIPv4MappedAddress() ? v6.toIPv4Address() : v6;
 }
 
+const DOTTED = /^(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})(?:\/(\d{1,2}))?$/;
+
+/** Plain dotted IPv4 (the bulk of every feed) without ipaddr.js and string round trips. */
+function parseDotted(s: string): Prefix | null | undefined {
+  const m = DOTTED.exec(s);
+  if (!m) return undefined; // not this form: let the general parser decide
+  let n = 0;
+  for (let i = 1; i <= 4; i++) {
+    const octet = Number(m[i]);
+    if (octet > 255) return null;
+    n = n * 256 + octet;
+  }
+  const length = m[5] === undefined ? 32 : Number(m[5]);
+  if (length > 32) return null;
+  const net = length === 0 ? 0 : Math.floor(n / 2 ** (32 - length)) * 2 ** (32 - length);
+  const text = `${Math.floor(net / 16777216)}.${Math.floor(net / 65536) % 256}.${Math.floor(net / 256) % 256}.${net % 256}`;
+  return { family: 4, network: BigInt(net), length, text: length === 32 ? text : `${text}/${length}` };
+}
+
 /** Parses "192.0.2.7", "192.0.2.0/24", "2001:db8::1", "::ffff:192.0.2.7"; null when malformed. */
 export function tryParsePrefix(text: string): Prefix | null {
+  const fast = parseDotted(text.trim());
+  if (fast !== undefined) return fast;
   const [addrText, lenText, extra] = text.trim().split('/');
   if (extra !== undefined || addrText === undefined) return null;
   const addr = parseAddress(addrText);
@@ -79,10 +100,35 @@ export function isSingleAddress(p: Prefix): boolean {
   return p.length === (p.family === 4 ? 32 : 128);
 }
 
+/** ipaddr.js's special ranges, in its own order (its range() returns the first that matches). */
+const SPECIAL_RANGES: Record<Family, { name: string; network: bigint; length: number }[]> = (() => {
+  const out: Record<Family, { name: string; network: bigint; length: number }[]> = { 4: [], 6: [] };
+  for (const [family, cls] of [[4, ipaddr.IPv4], [6, ipaddr.IPv6]] as const) {
+    // Not in ipaddr.js's typings, but its API since 1.x: name → [addr, len] or a list of them.
+    const ranges = (cls.prototype as unknown as { SpecialRanges: Record<string, unknown[]> }).SpecialRanges;
+    for (const [name, value] of Object.entries(ranges)) {
+      const list = (Array.isArray(value[0]) ? value : [value]) as [ipaddr.IPv4 | ipaddr.IPv6, number][];
+      for (const [addr, length] of list) out[family].push({ name, network: toBigInt(addr), length });
+    }
+  }
+  return out;
+})();
+
+/** Every special-purpose range with its ipaddr.js name, as prefixes (for "does this CIDR swallow one?"). */
+export function specialPrefixes(): { name: string; prefix: Prefix }[] {
+  return ([4, 6] as Family[]).flatMap((family) =>
+    SPECIAL_RANGES[family].map((r) => ({ name: r.name, prefix: { family, network: r.network, length: r.length, text: formatPrefix(family, r.network, r.length) } })),
+  );
+}
+
 /** The ipaddr.js range name of a prefix's network address: 'unicast' for ordinary public space. */
 export function rangeOf(p: Prefix): string {
-  const addr = ipaddr.parse(formatPrefix(p.family, p.network, p.family === 4 ? 32 : 128));
-  return addr.range();
+  const bits = p.family === 4 ? 32 : 128;
+  for (const r of SPECIAL_RANGES[p.family]) {
+    const shift = BigInt(bits - r.length);
+    if (p.network >> shift === r.network >> shift) return r.name;
+  }
+  return 'unicast';
 }
 
 /** Ranges that never belong in a ban: banning them cuts the host off from itself or its LAN. */

@@ -1,8 +1,7 @@
 // Poisoning defence: a feed is someone else's data, so every entry passes the same checks before it
 // can ban anything. Refused entries are counted per reason (and logged by the runner), never applied.
 import { networkInterfaces } from 'node:os';
-import ipaddr from 'ipaddr.js';
-import { NON_PUBLIC_RANGES, overlaps, PrefixSet, rangeOf, tryParsePrefix, type Prefix } from '../core/ip.ts';
+import { NON_PUBLIC_RANGES, overlaps, PrefixSet, rangeOf, specialPrefixes, tryParsePrefix, type Prefix } from '../core/ip.ts';
 import type { Target } from '../core/types.ts';
 import type { RefusalCounts, RefusalReason } from './feed.ts';
 
@@ -34,22 +33,11 @@ const REASON_OF_RANGE: Record<string, RefusalReason> = {
   multicast: 'multicast',
 };
 
-/** Every special-purpose range ipaddr.js knows, as prefixes, so a broad entry that CONTAINS one is caught. */
-const SPECIAL_PREFIXES: { prefix: Prefix; reason: RefusalReason }[] = (() => {
-  const out: { prefix: Prefix; reason: RefusalReason }[] = [];
-  for (const cls of [ipaddr.IPv4, ipaddr.IPv6]) {
-    // Not in ipaddr.js's typings, but part of its API since 1.x: name → [addr, len] or a list of them.
-    const ranges = (cls.prototype as unknown as { SpecialRanges: Record<string, unknown[]> }).SpecialRanges;
-    for (const [name, value] of Object.entries(ranges)) {
-      const list = (Array.isArray(value[0]) ? value : [value]) as [ipaddr.IPv4 | ipaddr.IPv6, number][];
-      for (const [addr, len] of list) {
-        const prefix = tryParsePrefix(`${addr.toString()}/${len}`);
-        if (prefix) out.push({ prefix, reason: REASON_OF_RANGE[name] ?? 'reserved' });
-      }
-    }
-  }
-  return out;
-})();
+/** Every special-purpose range, so a broad entry that CONTAINS one is caught. */
+const SPECIAL_PREFIXES: { prefix: Prefix; reason: RefusalReason }[] = specialPrefixes().map(({ name, prefix }) => ({
+  prefix,
+  reason: REASON_OF_RANGE[name] ?? 'reserved',
+}));
 
 /** The reason a parsed prefix is unsafe to ban, or null when it is an ordinary public target. */
 function classify(p: Prefix, opts: SanityOptions, own: readonly Prefix[]): RefusalReason | null {
