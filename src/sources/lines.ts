@@ -20,9 +20,15 @@ export class LineSplitter {
     const lines: string[] = [];
     let start = 0;
     for (let nl = chunk.indexOf(10, start); nl !== -1; nl = chunk.indexOf(10, start)) {
-      this.append(chunk.subarray(start, nl));
-      if (!this.discarding) lines.push(decodeLine(Buffer.concat(this.pending, this.pendingBytes)));
-      this.reset();
+      if (this.pendingBytes === 0 && !this.discarding) {
+        // The common case, a whole line inside this chunk: decode it in place, no copy.
+        if (nl - start > this.maxBytes) this.onOverlong();
+        else lines.push(chunk.toString('utf8', start, nl > start && chunk[nl - 1] === 13 ? nl - 1 : nl));
+      } else {
+        this.append(chunk.subarray(start, nl));
+        if (!this.discarding) lines.push(decodeLine(Buffer.concat(this.pending, this.pendingBytes)));
+        this.reset();
+      }
       start = nl + 1;
     }
     if (start < chunk.length) this.append(chunk.subarray(start));
