@@ -153,20 +153,22 @@ function scanHeaders(text: string, from: number, scan: ScanResult): SipParseErro
   return null;
 }
 
-/** Appends [hash, nameStart, nameEnd, valueStart, valueEnd] for one `Name: value` line. */
+/**
+ * Appends [hash, nameStart, nameEnd, valueStart, valueEnd] for one `Name: value` line. `nextSpace`
+ * is the first space at or after the line start (kept across lines by the caller, so the searches
+ * stay linear). In the usual `Name: value` it sits right after the colon, which then needs no
+ * search of its own: each String#indexOf call costs about 30 ns here, a third of a line's budget.
+ */
 function scanHeaderLine(text: string, pos: number, end: number, index: number[], hasTab: boolean, nextSpace: number): SipParseErrorReason | null {
-  const colon = text.indexOf(':', pos);
+  const colon = nextSpace > pos && nextSpace <= end && text.charCodeAt(nextSpace - 1) === 58 ? nextSpace - 1 : text.indexOf(':', pos);
   if (colon < 0 || colon >= end) return 'bad-header-line';
   let nameEnd = colon;
   while (nameEnd > pos && isBlank(text.charCodeAt(nameEnd - 1))) nameEnd--;
   if (nameEnd === pos) return 'bad-header-name';
   // Whitespace inside a name is malformed; other odd bytes just make a name nothing looks up.
-  // `nextSpace` is the first space at or after the line start (kept across lines by the caller, so
-  // the searches stay linear); tabs are rare, so the name is scanned for one only when the message
-  // has a tab at all.
-  if (hasTab || (nextSpace >= 0 && nextSpace < nameEnd)) {
-    for (let k = pos; k < nameEnd; k++) if (isBlank(text.charCodeAt(k))) return 'bad-header-name';
-  }
+  // Tabs are rare, so the name is scanned for one only when the message has a tab at all.
+  if (nextSpace >= pos && nextSpace < nameEnd) return 'bad-header-name';
+  if (hasTab) for (let k = pos; k < nameEnd; k++) if (text.charCodeAt(k) === 9) return 'bad-header-name';
   if (index.length >= MAX_HEADERS * 5) return 'too-many-headers';
   let vs = colon + 1;
   while (vs < end && isBlank(text.charCodeAt(vs))) vs++;
