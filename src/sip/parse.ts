@@ -111,6 +111,8 @@ function parseStartLine(text: string, pos: number, end: number, scan: ScanResult
 
 // RFC 3261 §7.1: the version is case-insensitive (sent upper-case); the fast path is the upper case.
 function startsWithSip(text: string, at: number): boolean {
+  const c = text.charCodeAt(at);
+  if (c !== 83 && c !== 115) return false; // every request line but a lower-case "sip/" one leaves here
   return text.startsWith('SIP/', at) || text.slice(at, at + 4).toUpperCase() === 'SIP/';
 }
 
