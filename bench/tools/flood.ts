@@ -55,6 +55,8 @@ export interface FloodResult {
   elapsed: number;
   /** Packets per second that passed the receiver's INPUT hook. */
   pps: number;
+  /** Packets passed per CPU-second of the sender (which also runs the receiver's softirq). */
+  ppcpu: number;
 }
 
 /** One flood of `seconds` from snd to the receiver's port 5060. */
@@ -73,10 +75,10 @@ export async function flood(tools: FloodTools, snd: string, rcv: string, seconds
       timeoutMs: (seconds + 10) * 1000,
     });
     const after = await udpCounters(rcv);
-    const { sent, elapsed } = JSON.parse(out) as { sent: number; elapsed: number };
+    const { sent, elapsed, cpu } = JSON.parse(out) as { sent: number; elapsed: number; cpu: number };
     const delta = (k: string) => (after[k] ?? 0) - (before[k] ?? 0);
     const passed = delta('InDatagrams') + delta('InErrors') + delta('NoPorts');
-    return { sent, passed, elapsed, pps: passed / elapsed };
+    return { sent, passed, elapsed, pps: passed / elapsed, ppcpu: passed / cpu };
   } finally {
     counter.kill('SIGKILL');
   }
