@@ -11,23 +11,23 @@ export function parseDigest(text: string): DigestCredentials | null {
   const params = readAuthParams(s, m[0].length);
   return {
     scheme: m[1],
-    username: params.username ?? null,
-    realm: params.realm ?? null,
-    nonce: params.nonce ?? null,
-    uri: params.uri ?? null,
-    response: params.response ?? null,
-    qop: params.qop ?? null,
-    nc: params.nc ?? null,
-    cnonce: params.cnonce ?? null,
-    algorithm: params.algorithm ?? null,
-    opaque: params.opaque ?? null,
+    username: params.get('username') ?? null,
+    realm: params.get('realm') ?? null,
+    nonce: params.get('nonce') ?? null,
+    uri: params.get('uri') ?? null,
+    response: params.get('response') ?? null,
+    qop: params.get('qop') ?? null,
+    nc: params.get('nc') ?? null,
+    cnonce: params.get('cnonce') ?? null,
+    algorithm: params.get('algorithm') ?? null,
+    opaque: params.get('opaque') ?? null,
     params,
   };
 }
 
 /** `name=value, name="quoted, value", flag` from `from` on; names lower-cased, first one wins. */
 function readAuthParams(s: string, from: number): SipParams {
-  const params: SipParams = Object.create(null);
+  const params: SipParams = new Map();
   const n = s.length;
   const mayEscape = s.indexOf('\\') >= 0;
   let nextEq = -2; // re-searched only once passed: linear on `a,a,a,...` (see parseParams)
@@ -43,8 +43,8 @@ function readAuthParams(s: string, from: number): SipParams {
     if (comma < 0) comma = n;
     if (eq < 0 || eq > comma) {
       const flag = s.slice(i, comma).trim().toLowerCase();
-      if (flag !== '' && !(flag in params)) {
-        params[flag] = '';
+      if (flag !== '' && !params.has(flag)) {
+        params.set(flag, '');
         count++;
       }
       i = comma;
@@ -63,8 +63,8 @@ function readAuthParams(s: string, from: number): SipParams {
       value = s.slice(v, comma).trim();
       i = comma;
     }
-    if (name !== '' && !(name in params)) {
-      params[name] = value;
+    if (name !== '' && !params.has(name)) {
+      params.set(name, value);
       count++;
     }
   }

@@ -20,8 +20,12 @@ export interface SipParseError {
   error: SipParseErrorReason;
 }
 
-/** Parameters (`;name=value`), names lower-cased; a flag without value maps to ''. Null prototype. */
-export type SipParams = Record<string, string>;
+/**
+ * Parameters (`;name=value`), names lower-cased; a flag without value maps to ''. A Map: attacker
+ * names cannot touch a prototype, and building one is about twice as fast as a null-prototype
+ * object (whose keys V8 must internalize).
+ */
+export type SipParams = Map<string, string>;
 
 export interface SipUri {
   /** Lower-cased: "sip", "sips", "tel", ... */

@@ -11,7 +11,7 @@ export const MAX_LIST_ITEMS = 64;
 
 /** Parses `;a=1;b;c="x;y"` (leading ';' optional) into lower-cased names; quoted values are unquoted; first MAX_PARAMS only. */
 export function parseParams(text: string): SipParams {
-  const params: SipParams = Object.create(null);
+  const params: SipParams = new Map();
   const n = text.length;
   // The next '=' and '"' at or after i, searched again only once i has passed them: a search per
   // parameter would run to the end of the text each time, quadratic on `;a;a;a;...` (fuzz found it).
@@ -36,8 +36,8 @@ export function parseParams(text: string): SipParams {
       name = text.slice(i, end);
     }
     name = name.trim().toLowerCase();
-    if (name !== '' && !(name in params)) {
-      params[name] = value;
+    if (name !== '' && !params.has(name)) {
+      params.set(name, value);
       count++;
     }
     i = end + 1;
@@ -167,13 +167,13 @@ export function parseUri(text: string): SipUri | null {
   }
   const semi = rest.indexOf(';');
   const { host, port } = splitHostPort(semi >= 0 ? rest.slice(0, semi) : rest);
-  const params = semi >= 0 ? parseParams(rest.slice(semi)) : (Object.create(null) as SipParams);
+  const params = semi >= 0 ? parseParams(rest.slice(semi)) : new Map<string, string>();
   return { scheme, user, password, host, port, params, headers };
 }
 
 function otherUri(scheme: string, rest: string, headers: string | null): SipUri {
   const semi = rest.indexOf(';');
-  const params = semi >= 0 ? parseParams(rest.slice(semi)) : (Object.create(null) as SipParams);
+  const params = semi >= 0 ? parseParams(rest.slice(semi)) : new Map<string, string>();
   const user = semi >= 0 ? rest.slice(0, semi) : rest;
   return { scheme, user, password: null, host: '', port: null, params, headers };
 }
@@ -211,7 +211,7 @@ export function parseNameAddr(text: string): NameAddr {
     user: uri ? uri.user : null,
     host: uri ? uri.host : null,
     port: uri ? uri.port : null,
-    tag: params.tag ?? null,
+    tag: params.get('tag') ?? null,
     params,
   };
 }

@@ -13,15 +13,15 @@ export function parseVia(text: string): Via | null {
   const semi = rest.indexOf(';');
   const sentBy = semi >= 0 ? rest.slice(0, semi) : rest;
   const { host, port } = splitHostPort(sentBy.trim());
-  const params = semi >= 0 ? parseParams(rest.slice(semi)) : (Object.create(null) as Record<string, string>);
+  const params = semi >= 0 ? parseParams(rest.slice(semi)) : new Map<string, string>();
   return {
     protocol: `${m[1]}/${m[2]}`,
     transport: m[3].toUpperCase(),
     host,
     port,
-    branch: params.branch ?? null,
-    rport: params.rport ?? null,
-    received: params.received ?? null,
+    branch: params.get('branch') ?? null,
+    rport: params.get('rport') ?? null,
+    received: params.get('received') ?? null,
     params,
   };
 }
