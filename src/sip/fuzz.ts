@@ -96,7 +96,7 @@ export function exercise(buf: Buffer): { error?: string; work: number } {
   if ('error' in m) return { error: m.error, work: 0 };
   let w = m.headerNames.length + (m.uri?.host.length ?? 0) + (m.from?.tag?.length ?? 0) + (m.to?.user?.length ?? 0);
   w += m.contacts.length + m.vias.length + (m.callId?.length ?? 0) + (m.cseq?.seq ?? 0) + (m.userAgent?.length ?? 0);
-  w += (m.authorization?.username?.length ?? 0) + (m.proxyAuthorization?.nonce?.length ?? 0);
+  w += (m.authorization?.username?.length ?? 0) + (m.proxyAuthorization?.nonce?.length ?? 0) + (m.from?.params.size ?? 0) + (m.uri?.params.size ?? 0);
   w += (m.contentLength ?? 0) + m.body.length + (m.bodyTruncated ? 1 : 0) + m.headers('via').length + (m.header('x-big')?.length ?? 0);
   return { work: w };
 }
