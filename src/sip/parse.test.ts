@@ -140,6 +140,14 @@ test('header names are case-insensitive; unusual spacing around the colon is fin
   assert.deepEqual(m.cseq, { seq: 7, method: 'OPTIONS' });
 });
 
+test('a header name ends at the first colon, whatever follows', () => {
+  const m = ok(CRLF(['OPTIONS sip:a@b SIP/2.0', 'User-Agent:friendly-scanner: x', 'Via:\tSIP/2.0/UDP h: y', 'Subject:a: b c', '', '']));
+  assert.equal(m.userAgent, 'friendly-scanner: x');
+  assert.equal(m.header('via'), 'SIP/2.0/UDP h: y');
+  assert.equal(m.header('subject'), 'a: b c');
+  assert.deepEqual(m.headerNames, ['user-agent', 'via', 'subject']);
+});
+
 test('folded (continuation) lines join with one space', () => {
   const m = ok(CRLF(['OPTIONS sip:a@b SIP/2.0', 'Subject: I know you are there,', '     pick up the phone', '\tand talk to me!', 'Call-ID: c', 'Empty:', '  later', '', '']));
   assert.equal(m.header('subject'), 'I know you are there, pick up the phone and talk to me!');
