@@ -19,10 +19,16 @@ export function parseParams(text: string): SipParams {
   let nextQuote = -2;
   let i = 0;
   let count = 0;
-  // Repeated or empty names do not count as parameters, so the segments are bounded too.
-  for (let segments = 0; i < n && count < MAX_PARAMS && segments < 4 * MAX_PARAMS; segments++) {
+  // Repeated names do not count as parameters, so non-empty segments are bounded too; empty ones
+  // (`;;;;`) cost one search each and are skipped without counting, so they cannot push a tag out.
+  for (let segments = 0; i < n && count < MAX_PARAMS && segments < 4 * MAX_PARAMS; ) {
     let end = text.indexOf(';', i);
     if (end < 0) end = n;
+    if (end === i) {
+      i++;
+      continue;
+    }
+    segments++;
     if (nextEq !== -1 && nextEq < i) nextEq = text.indexOf('=', i);
     const eq = nextEq >= 0 && nextEq < end ? nextEq : -1;
     let name: string;
