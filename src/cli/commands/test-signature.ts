@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.ts';
 import { AppError } from '../../core/errors.ts';
+import { testSipSampleText } from '../../detect/sip-samples.ts';
 import { testSignatureText } from '../../detect/test-signature.ts';
 import type { GlobalOptions } from '../context.ts';
 import { EXIT } from '../exit-codes.ts';
@@ -13,13 +14,14 @@ import { configuredSignatures } from '../signatures.ts';
 export function registerTestSignatureCommand(program: Command, globals: () => GlobalOptions): void {
   program
     .command('test-signature')
-    .argument('<file>', 'an Asterisk log (one event per line) or, with --format ami, AMI events')
-    .option('--format <format>', 'log or ami', 'log')
+    .argument('<file>', 'an Asterisk log (one event per line); --format ami: AMI events; --format sip: SIP messages')
+    .option('--format <format>', 'log, ami or sip (messages separated by ---, each with a `# src: IP:PORT dst: IP:PORT` line)', 'log')
+    .option('--signature <id>', 'run only this signature (the shipped samples in test/fixtures/signatures/<id>.* expect one)')
     .option('-v, --verbose', 'print every line that matched and what it produced')
     .description('run the signatures over a file offline, like fail2ban-regex; exit 1 if an # expect: fails')
     .addHelpText('after', '\nAnnotate a line with `# expect: {"ip": "203.0.113.7", "kind": "auth-failure"}` (or `# expect: null`)\nabove it to turn the file into a test.')
-    .action((file: string, opts: { format: string; verbose?: boolean }) => {
-      if (opts.format !== 'log' && opts.format !== 'ami') throw new AppError('ERR_USAGE', `--format '${opts.format}' is not supported: use log or ami`);
+    .action((file: string, opts: { format: string; verbose?: boolean; signature?: string }) => {
+      if (!['log', 'ami', 'sip'].includes(opts.format)) throw new AppError('ERR_USAGE', `--format '${opts.format}' is not supported: use log, ami or sip`);
       let text: string;
       try {
         text = readFileSync(file, 'utf8');
@@ -27,7 +29,12 @@ export function registerTestSignatureCommand(program: Command, globals: () => Gl
         throw new AppError('ERR_NOT_FOUND', `cannot read ${file}: ${(e as Error).message}`);
       }
       const { config } = loadConfig(globals().config);
-      const report = testSignatureText(text, configuredSignatures(config), { format: opts.format, source: file });
+      const all = configuredSignatures(config);
+      const signatures = opts.signature ? all.filter((s) => s.id === opts.signature) : all;
+      if (signatures.length === 0) {
+        throw new AppError('ERR_NOT_FOUND', `no signature '${opts.signature}'`, { hint: `known: ${all.map((s) => s.id).join(', ')}` });
+      }
+      const report = opts.format === 'sip' ? testSipSampleText(text, signatures) : testSignatureText(text, signatures, { format: opts.format as 'log' | 'ami', source: file });
       if (globals().json) printJson(report);
       else {
         const s = report.summary;
