@@ -72,9 +72,10 @@ const firewall = z.strictObject({
   /** How often the daemon compares the kernel with the store and repairs drift. */
   reconcile_interval: duration.default(60),
   /**
-   * The packet-mark bit the nftables backend uses to pass string-rule hits from iptables to nft
-   * (this bit: scanner, ban it; the next bit up: foreign REGISTER, drop it). Pick bits no other
-   * tool on the host uses.
+   * The lowest of the mark bits sipwarden uses; pick bits no other tool on the host uses. Packet
+   * marks (nftables backend, from the iptables string rules to the nft chain): this bit = scanner,
+   * the next = foreign REGISTER. Conntrack marks (both backends): this bit = the flow carried a
+   * scanner, the next = inspected and clean, the one above = carried a foreign REGISTER.
    */
   mark: z
     .number()

@@ -46,6 +46,9 @@ test('scanner hits ban in the kernel on the first packet; friends are skipped; o
   assert.ok(rules.includes('-A sipwarden-scanner -j CONNMARK --set-xmark 0x10000000/0x10000000'), 'the flow remembers it');
   const remembered = rules.findIndex((r) => r.includes('-m connmark --mark 0x10000000/0x10000000 -j sipwarden-scanner'));
   const gate = rules.findIndex((r) => r.includes('--connbytes 4:'));
+  const clean = rules.findIndex((r) => r === '-A sipwarden-sip-in -m connmark --mark 0x20000000/0x20000000 -j RETURN');
+  assert.ok(clean >= 0 && clean < gate, 'a flow inspected and clean leaves after one conntrack-mark test');
+  assert.ok(rules[gate].endsWith('-j CONNMARK --set-xmark 0x20000000/0x20000000'), 'past the window a flow is marked clean');
   const allow = rules.findIndex((r) => r.startsWith('-A sipwarden-sip-in -m set --match-set sipwarden-allow4 src -j RETURN'));
   const firstString = rules.findIndex((r) => r.startsWith('-A sipwarden-sip-in -m string'));
   assert.ok(remembered >= 0 && remembered < gate, 'a caught flow is dropped before the inspection window is checked');
@@ -75,7 +78,8 @@ test('iptables: bans drop in raw before conntrack through one list:set; a second
   const policy = policyOf('');
   const first = renderIptablesScript({ policy, feeds: [] }, 4, () => false);
   assert.match(first, /\*raw\n:sipwarden-raw - \[0:0\]\n:sipwarden-drop - \[0:0\]\n-I PREROUTING 1 -j sipwarden-raw\n-A sipwarden-raw -m set --match-set sipwarden-block src -j sipwarden-drop/);
-  assert.match(first, /-A sipwarden-raw -p udp -m set --match-set sipwarden-block-udp src -j sipwarden-drop/);
+  assert.match(first, /-A sipwarden-sip -p udp -m conntrack --ctstate NEW -m set --match-set sipwarden-block-udp src -j sipwarden-udp-drop/);
+  assert.doesNotMatch(first, /sipwarden-raw -p udp/, 'one set lookup in raw for every packet, not two');
   assert.match(first, /-A sipwarden-drop -m set --match-set sipwarden-allow4 src -j RETURN\n-A sipwarden-drop -j DROP/);
   const again = renderIptablesScript({ policy, feeds: [] }, 4, () => true);
   assert.ok(!again.includes('-I PREROUTING'));

@@ -4,14 +4,18 @@
 // bans, because nft has no string match.
 //
 // Cost: a string rule scans the whole packet (~300 ns each, reference/perf-anchors.md), so the
-// rules see only the first `inspectPackets` packets of each flow (connbytes). A scanner is caught
-// on its first packet and banned in the kernel, so its later packets die in the raw table anyway.
+// rules see only the first `inspectPackets` packets of each flow (connbytes); a flow past them is
+// marked clean in conntrack and skips everything after one mark test. A scanner is caught on its
+// first packet and banned in the kernel, so its later packets die in the raw table anyway.
+// Conntrack marks: firewall.mark = the flow carried a scanner; the next bit up = inspected and
+// clean; the one above = the flow carried a REGISTER for a foreign domain.
 import type { Family } from '../core/types.ts';
 import type { Policy, UserAgentEntry } from './policy.ts';
 
 export const CHAIN = {
   raw: 'sipwarden-raw',
   rawDrop: 'sipwarden-drop',
+  udpDrop: 'sipwarden-udp-drop',
   sip: 'sipwarden-sip',
   sipIn: 'sipwarden-sip-in',
   register: 'sipwarden-reg',
@@ -94,6 +98,8 @@ export function renderSipRules(policy: Policy, family: Family, mode: SipRuleMode
   // Scanner hit: remember it on the flow (its retransmissions and later packets die too, even with
   // no ban), then ban in the kernel and drop (iptables), or mark for the nft chain.
   const ct = `0x${policy.mark.toString(16)}`;
+  const clean = `0x${(policy.mark * 2).toString(16)}`;
+  const foreign = `0x${(policy.mark * 4).toString(16)}`;
   A(CHAIN.scanner, `-j CONNMARK --set-xmark ${ct}/${ct}`);
   if (mode.kind === 'drop') {
     if (policy.scannerBanTime > 0) {
@@ -107,9 +113,6 @@ export function renderSipRules(policy: Policy, family: Family, mode: SipRuleMode
 
   if (policy.registerDomains.length > 0) {
     chains.push(CHAIN.register, CHAIN.foreign);
-    for (const proto of ['udp', 'tcp'] as const) {
-      A(CHAIN.sipIn, `-p ${proto} -m u32 --u32 "${REGISTER_U32[family][proto]}" -j ${CHAIN.register}`);
-    }
     if (mode.kind === 'drop') A(CHAIN.register, `-m set --match-set ${mode.allowSet} src -j RETURN`);
     for (const d of policy.registerDomains) {
       // The Request-URI of a REGISTER carries no user part (RFC 3261 §10.2): "REGISTER sip:<domain>"
@@ -120,6 +123,9 @@ export function renderSipRules(policy: Policy, family: Family, mode: SipRuleMode
       }
     }
     A(CHAIN.register, `-j ${CHAIN.foreign}`);
+    // Like a scanner's, the flow remembers it, so a TCP retransmission past the inspection window
+    // is dropped too; unlike a scanner, the sender is not banned (a phone with a typo in its domain).
+    A(CHAIN.foreign, `-j CONNMARK --set-xmark ${foreign}/${foreign}`);
     if (mode.kind === 'drop') A(CHAIN.foreign, '-j DROP');
     else {
       A(CHAIN.foreign, `-j MARK --set-xmark 0x${mode.foreignMark.toString(16)}/0x${mode.foreignMark.toString(16)}`);
@@ -129,8 +135,18 @@ export function renderSipRules(policy: Policy, family: Family, mode: SipRuleMode
 
   // A flow already caught: every later packet of it goes the way of its first.
   A(CHAIN.sipIn, `-m connmark --mark ${ct}/${ct} -j ${CHAIN.scanner}`);
-  // Everything below scans the packet: only the first packets of a flow.
-  A(CHAIN.sipIn, `-m connbytes --connbytes ${policy.inspectPackets + 1}: --connbytes-dir original --connbytes-mode packets -j RETURN`);
+  if (policy.registerDomains.length > 0) A(CHAIN.sipIn, `-m connmark --mark ${foreign}/${foreign} -j ${CHAIN.foreign}`);
+  // A flow whose first packets were inspected and clean is marked so: its later packets leave
+  // here after one conntrack-mark test (native in nft), the whole cost of sipwarden's policy for
+  // an established call or trunk.
+  A(CHAIN.sipIn, `-m connmark --mark ${clean}/${clean} -j RETURN`);
+  A(CHAIN.sipIn, `-m connbytes --connbytes ${policy.inspectPackets + 1}: --connbytes-dir original --connbytes-mode packets -j CONNMARK --set-xmark ${clean}/${clean}`);
+  A(CHAIN.sipIn, `-m connmark --mark ${clean}/${clean} -j RETURN`);
+  if (policy.registerDomains.length > 0) {
+    for (const proto of ['udp', 'tcp'] as const) {
+      A(CHAIN.sipIn, `-p ${proto} -m u32 --u32 "${REGISTER_U32[family][proto]}" -j ${CHAIN.register}`);
+    }
+  }
   if (mode.kind === 'drop') A(CHAIN.sipIn, `-m set --match-set ${mode.allowSet} src -j RETURN`);
   for (const s of policy.injection) A(CHAIN.sipIn, `${str(s)} -j ${CHAIN.scanner}`);
 
