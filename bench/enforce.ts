@@ -72,10 +72,20 @@ async function stringRules(rcv: string): Promise<number | null> {
   return null;
 }
 
+/** A typical stateful host firewall: the rule every PBX guide starts with. Loads conntrack, as sipwarden's rules do. */
+async function statefulHost(rcv: string): Promise<number | null> {
+  const lines = ['*filter', ':INPUT ACCEPT [0:0]', '-A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT', 'COMMIT', ''];
+  await mustIn(rcv, 'iptables-restore', [], { stdin: lines.join('\n') });
+  return null;
+}
+
 function configs(quick: boolean): Config[] {
   const sizes = quick ? [1000, 100_000] : [1000, 100_000, 1_000_000];
   const whole = quick ? 100_000 : 1_000_000;
-  const out: Config[] = [{ id: 'none', label: 'no rules', n: 0, load: async () => null }];
+  const out: Config[] = [
+    { id: 'none', label: 'no rules', n: 0, load: async () => null },
+    { id: 'stateful', label: 'a stateful host firewall only (`-m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT`)', n: 0, load: statefulHost },
+  ];
   for (const n of [1000, 10_000]) out.push({ id: `linear-${n}`, label: 'fail2ban-style: one `iptables -A INPUT -s IP -j DROP` per IP', n, load: (rcv) => linearLoad(rcv, n) });
   for (const backend of ['iptables', 'nftables']) {
     for (const n of sizes) {
@@ -133,8 +143,9 @@ async function main(): Promise<void> {
 
 function printTable(what: string, list: Config[], pps: Map<string, number[]>, loads: Map<string, number[]>): void {
   const base = median(pps.get('none')!);
-  console.log(`| configuration | N banned | load s | ${what} | % of no rules | vs peer |`);
-  console.log('|---|---|---|---|---|---|');
+  const stateful = median(pps.get('stateful')!);
+  console.log(`| configuration | N banned | load s | ${what} | % of no rules | % of stateful host | vs peer |`);
+  console.log('|---|---|---|---|---|---|---|');
   for (const c of list) {
     const xs = pps.get(c.id)!;
     const m = median(xs);
@@ -142,7 +153,7 @@ function printTable(what: string, list: Config[], pps: Map<string, number[]>, lo
     const peer = c.peer ? median(pps.get(c.peer)!) : null;
     const range = `${fmt(m)} (${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))})`;
     const vsPeer = peer ? `${(m / peer).toFixed(1)}× ${c.peer}` : '';
-    console.log(`| ${c.label} | ${c.n ? fmt(c.n) : '-'} | ${load.length ? median(load).toFixed(3) : '-'} | ${range} | ${((100 * m) / base).toFixed(1)}% | ${vsPeer} |`);
+    console.log(`| ${c.label} | ${c.n ? fmt(c.n) : '-'} | ${load.length ? median(load).toFixed(3) : '-'} | ${range} | ${((100 * m) / base).toFixed(1)}% | ${((100 * m) / stateful).toFixed(1)}% | ${vsPeer} |`);
   }
 }
 
