@@ -91,15 +91,19 @@ export function renderSipRules(policy: Policy, family: Family, mode: SipRuleMode
   const rules: string[] = [];
   const A = (chain: string, rule: string) => rules.push(`-A ${chain} ${rule}`);
 
+  const ct = `0x${policy.mark.toString(16)}`;
+  const clean = `0x${(policy.mark * 2).toString(16)}`;
+  const foreign = `0x${(policy.mark * 4).toString(16)}`;
+  // A flow whose first packets were inspected and clean is marked so in conntrack: its later
+  // packets leave here after one mark test (native in nft), the whole cost of the policy for an
+  // established call or trunk.
+  A(CHAIN.sip, `-m connmark --mark ${clean}/${clean} -j RETURN`);
   for (const ports of portSpecs(policy)) {
     for (const proto of ['udp', 'tcp']) A(CHAIN.sip, `-p ${proto} -m multiport --dports ${ports} -j ${CHAIN.sipIn}`);
   }
 
   // Scanner hit: remember it on the flow (its retransmissions and later packets die too, even with
   // no ban), then ban in the kernel and drop (iptables), or mark for the nft chain.
-  const ct = `0x${policy.mark.toString(16)}`;
-  const clean = `0x${(policy.mark * 2).toString(16)}`;
-  const foreign = `0x${(policy.mark * 4).toString(16)}`;
   A(CHAIN.scanner, `-j CONNMARK --set-xmark ${ct}/${ct}`);
   if (mode.kind === 'drop') {
     if (policy.scannerBanTime > 0) {
@@ -136,10 +140,8 @@ export function renderSipRules(policy: Policy, family: Family, mode: SipRuleMode
   // A flow already caught: every later packet of it goes the way of its first.
   A(CHAIN.sipIn, `-m connmark --mark ${ct}/${ct} -j ${CHAIN.scanner}`);
   if (policy.registerDomains.length > 0) A(CHAIN.sipIn, `-m connmark --mark ${foreign}/${foreign} -j ${CHAIN.foreign}`);
-  // A flow whose first packets were inspected and clean is marked so: its later packets leave
-  // here after one conntrack-mark test (native in nft), the whole cost of sipwarden's policy for
-  // an established call or trunk.
-  A(CHAIN.sipIn, `-m connmark --mark ${clean}/${clean} -j RETURN`);
+  // Past the inspection window a flow is marked clean (the first rule of the entry chain then
+  // lets its later packets through at once).
   A(CHAIN.sipIn, `-m connbytes --connbytes ${policy.inspectPackets + 1}: --connbytes-dir original --connbytes-mode packets -j CONNMARK --set-xmark ${clean}/${clean}`);
   A(CHAIN.sipIn, `-m connmark --mark ${clean}/${clean} -j RETURN`);
   if (policy.registerDomains.length > 0) {

@@ -125,9 +125,7 @@ export class IptablesBackend implements FirewallBackend {
     await this.tables.teardown(ENTRIES);
     const ipset = requireTool('ipset');
     const names = (await run(this.deps.exec, ipset, ['list', '-n'])).split('\n').filter((n) => n.startsWith('sipwarden'));
-    // list:sets hold references to the others: destroy them first.
-    const lists = [IPSET.block, IPSET.blockUdp];
-    for (const n of [...names.filter((n) => lists.includes(n)), ...names.filter((n) => !lists.includes(n))]) {
+    for (const n of names) {
       await run(this.deps.exec, ipset, ['destroy', n], undefined, `destroying ipset ${n}`);
     }
     this.deps.log.info('removed sipwarden rules and sets');

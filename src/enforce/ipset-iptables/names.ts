@@ -8,10 +8,6 @@ export const IPSET = {
   scan: (f: Family) => `sipwarden-scan${f}`,
   range: (name: string) => `sipwarden-r-${name}4`,
   feed: (name: string, f: Family) => `sipwarden-f-${name}${f}`,
-  /** list:set of every set whose members are dropped on all protocols. */
-  block: 'sipwarden-block',
-  /** list:set of sets dropped on UDP only. */
-  blockUdp: 'sipwarden-block-udp',
   tmp: (name: string) => `sipwarden-t-${name.slice('sipwarden-'.length)}`.slice(0, 31),
 };
 
