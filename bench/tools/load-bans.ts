@@ -10,6 +10,7 @@ import { silentLogger } from '../../src/core/log.ts';
 import type { Ban } from '../../src/core/types.ts';
 import { BUILTIN_USER_AGENTS } from '../../src/detect/signatures/scanner-user-agents.ts';
 import { compilePolicy, createBackend, MemoryKeyValue, realExec } from '../../src/enforce/index.ts';
+import { prng } from '../../src/sip/testgen.ts';
 
 interface Job {
   backend: 'iptables' | 'nftables';
@@ -18,20 +19,9 @@ interface Job {
   seed?: number;
 }
 
-/** mulberry32: small, seeded, good enough to spread addresses. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function banAddresses(n: number, seed = n): string[] {
-  const next = rng(seed);
+  const next = prng(seed);
   const seen = new Set<number>();
   while (seen.size < n) {
     const v = Math.floor(next() * 2 ** 32) >>> 0;

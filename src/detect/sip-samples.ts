@@ -5,7 +5,7 @@
 
 import type { Endpoint, Offense, RawEvent } from '../core/types.ts';
 import type { Signature } from './signature.ts';
-import type { SampleResult, TestSignatureReport } from './test-signature.ts';
+import { summarize, type SampleResult, type TestSignatureReport } from './test-signature.ts';
 
 type Transport = Extract<RawEvent, { type: 'sip' }>['transport'];
 const TRANSPORTS: readonly Transport[] = ['udp', 'tcp', 'tls', 'ws', 'wss'];
@@ -118,18 +118,5 @@ export function testSipSampleText(text: string, signatures: Signature[], at = 0)
     const problem = checkExpect(s.expect, offenses);
     return problem ? { ...r, expect: s.expect, ok: false, problem } : { ...r, expect: s.expect, ok: true };
   });
-  const withExpect = results.filter((r) => r.ok !== undefined);
-  const matched = results.filter((r) => r.offenses.length > 0).length;
-  return {
-    results,
-    summary: {
-      lines: results.length,
-      ignored: 0,
-      matched,
-      missed: results.length - matched,
-      perSignature,
-      expectations: withExpect.length,
-      failed: withExpect.filter((r) => !r.ok).length,
-    },
-  };
+  return summarize(results, perSignature, 0);
 }

@@ -51,6 +51,11 @@ export function testSignatureText(text: string, signatures: Signature[], opts: T
   const { samples, ignored } = opts.format === 'ami' ? amiSamples(text, opts) : logSamples(text, opts);
   const perSignature: Record<string, number> = Object.fromEntries(signatures.map((s) => [s.id, 0]));
   const results = samples.map((s) => runSample(s, signatures, perSignature));
+  return summarize(results, perSignature, ignored);
+}
+
+/** The fail2ban-regex style summary of per-sample results (shared by the log, AMI and SIP readers). */
+export function summarize(results: SampleResult[], perSignature: Record<string, number>, ignored: number): TestSignatureReport {
   const withExpect = results.filter((r) => r.ok !== undefined);
   const matched = results.filter((r) => r.offenses.length > 0).length;
   return {
