@@ -43,7 +43,7 @@ echo "setup: done; bin/sipwarden is ready"
 
 if [[ "${1:-}" == "--start" ]]; then
   bin/sipwarden install
-  if [[ ! -d /run/systemd/system ]] && ! pgrep -f "dist/sipwarden.js .*run" >/dev/null; then
+  if [[ ! -d /run/systemd/system ]] && ! bin/sipwarden status --json 2>/dev/null | grep -q '"running": true'; then
     mkdir -p /var/log
     nohup bin/sipwarden run >> /var/log/sipwarden.log 2>&1 &
     echo "setup: sipwarden is running in the background (pid $!, log /var/log/sipwarden.log)"
