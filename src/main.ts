@@ -12,7 +12,7 @@ import { compilePolicy, createBackend, realExec, type FirewallBackend, type Poli
 import { reconcile } from './enforce/index.ts';
 import { BanService } from './service/bans.ts';
 import { Store } from './store/store.ts';
-import { feedNames, hostAddresses, resolveFriendNames, storeKeyValue } from './cli/context.ts';
+import { feedNames, hostAddresses, resolveFriendNames, storeKeyValue } from './service/wiring.ts';
 
 export interface DaemonOptions {
   configPath?: string;

@@ -1,14 +1,13 @@
 // What every command needs, built once from the config: store, policy and backend. This is the
 // composition root for one-shot commands (the daemon has its own in src/main.ts).
-import { promises as dns } from 'node:dns';
-import { networkInterfaces } from 'node:os';
 import { loadConfig, type LoadedConfig } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import { systemClock, type Clock } from '../core/clock.ts';
 import { AppError } from '../core/errors.ts';
 import { createLogger, type Logger } from '../core/log.ts';
 import { BUILTIN_USER_AGENTS } from '../detect/signatures/scanner-user-agents.ts';
-import { compilePolicy, createBackend, friendNames, realExec, type FirewallBackend, type KeyValue, type Policy } from '../enforce/index.ts';
+import { compilePolicy, createBackend, realExec, type FirewallBackend, type Policy } from '../enforce/index.ts';
+import { feedNames, hostAddresses, resolveFriendNames, storeKeyValue } from '../service/wiring.ts';
 import { Store } from '../store/store.ts';
 
 export interface GlobalOptions {
@@ -26,31 +25,6 @@ export interface Context {
   policy: Policy;
   backend: FirewallBackend;
   close(): void;
-}
-
-/** The host's own addresses: implicit friends, never banned. */
-export function hostAddresses(): string[] {
-  return Object.values(networkInterfaces())
-    .flat()
-    .filter((a): a is NonNullable<typeof a> => !!a && !a.address.startsWith('fe80'))
-    .map((a) => a.address);
-}
-
-/** Resolves the DNS names in `allow`; a name that does not resolve is logged and skipped. */
-export async function resolveFriendNames(config: Config, log: Logger): Promise<string[]> {
-  const out: string[] = [];
-  for (const name of friendNames(config)) {
-    try {
-      for (const a of await dns.lookup(name, { all: true })) out.push(a.address);
-    } catch (e) {
-      log.warn({ name, err: (e as Error).message }, 'friend name does not resolve; skipped until it does');
-    }
-  }
-  return out;
-}
-
-export function storeKeyValue(store: Store): KeyValue {
-  return { get: (k) => store.getKv(k), set: (k, v) => store.setKv(k, v) };
 }
 
 export async function openContext(opts: GlobalOptions, extra: { resolveNames?: boolean; logLevel?: string } = {}): Promise<Context> {
@@ -72,11 +46,6 @@ export async function openContext(opts: GlobalOptions, extra: { resolveNames?: b
   const feeds = feedNames(config);
   const backend = createBackend(backendName, { policy, feeds, exec: realExec, kv: storeKeyValue(store), clock, log });
   return { loaded, config, clock, log, store, policy, backend, close: () => store.close() };
-}
-
-/** Every feed that gets its own kernel set. */
-export function feedNames(config: Config): string[] {
-  return [...(config.feeds.apiban ? ['apiban'] : []), ...config.feeds.lists.map((l) => l.name)];
 }
 
 /** Root is needed for anything that touches the kernel. */

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { formatDuration } from '../../core/duration.ts';
 import { acceptHeld, listFeedStates, syncFeed, type FeedSyncResult } from '../../feeds/index.ts';
 import { openContext, requireRoot, type Context, type GlobalOptions } from '../context.ts';
-import { wireFeeds } from '../feeds-wiring.ts';
+import { wireFeeds } from '../../service/feeds.ts';
 import { EXIT } from '../exit-codes.ts';
 import { formatTime, info, printJson, printTable, progress, progressDone } from '../output.ts';
 

@@ -3,7 +3,8 @@ import type { Command } from 'commander';
 import { AppError } from '../../core/errors.ts';
 import { renderFreepbx, renderForBackend } from '../../enforce/render-all.ts';
 import { BanService } from '../../service/bans.ts';
-import { feedNames, openContext, requireRoot, type GlobalOptions } from '../context.ts';
+import { feedNames } from '../../service/wiring.ts';
+import { openContext, requireRoot, type GlobalOptions } from '../context.ts';
 import { info, printJson } from '../output.ts';
 
 export function registerFirewallCommands(program: Command, globals: () => GlobalOptions): void {

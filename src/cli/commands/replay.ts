@@ -16,7 +16,7 @@ import { createStats } from '../../sources/source.ts';
 import type { GlobalOptions } from '../context.ts';
 import { EXIT } from '../exit-codes.ts';
 import { info, printJson, progress, progressDone } from '../output.ts';
-import { configuredSignatures } from '../signatures.ts';
+import { configuredSignatures } from '../../service/signatures.ts';
 
 export interface ReplayReport {
   offenses: { ip: string; signature: string; account: string | null; at: string }[];

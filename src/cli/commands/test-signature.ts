@@ -9,7 +9,7 @@ import { testSignatureText } from '../../detect/test-signature.ts';
 import type { GlobalOptions } from '../context.ts';
 import { EXIT } from '../exit-codes.ts';
 import { info, printJson } from '../output.ts';
-import { configuredSignatures } from '../signatures.ts';
+import { configuredSignatures } from '../../service/signatures.ts';
 
 export function registerTestSignatureCommand(program: Command, globals: () => GlobalOptions): void {
   program
