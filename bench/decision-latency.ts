@@ -1,6 +1,6 @@
 // bench: root
 // Decision latency: from the offending log line written, or the offending packet sent, to the ban
-// in the kernel set, through the real daemon (Daemon + services.ts: the Asterisk log follower or
+// in the kernel set, through the real daemon (Daemon + service/daemon-services.ts: the Asterisk log follower or
 // the tcpdump capture, the signatures, the rules engine, the batched BanService commit into ipset
 // or nft), as root inside a fresh network namespace (unshare -n), one child process per backend
 // and source.
@@ -126,7 +126,7 @@ async function wireEmitter(): Promise<Emitter> {
 /** Runs inside the fresh namespace: one daemon, the spaced pattern then the burst. */
 async function child(backend: Backend, source: Source, offenders: number, gapMs: number): Promise<Summary[]> {
   const { Daemon } = await import('../src/main.ts');
-  const { services } = await import('../src/services.ts');
+  const { services } = await import('../src/service/daemon-services.ts');
   const { silentLogger } = await import('../src/core/log.ts');
   execFileSync('ip', ['link', 'set', 'lo', 'up']);
   const dir = mkdtempSync(join(tmpdir(), 'sipwarden-latency-'));

@@ -17,7 +17,7 @@ export function registerRunCommand(program: Command, globals: () => GlobalOption
       const { config } = loadConfig(globals().config);
       const log = createLogger(config.log.level);
       const daemon = new Daemon({ configPath: globals().config, backend: globals().backend, log });
-      const { services } = await import('../../services.ts');
+      const { services } = await import('../../service/daemon-services.ts');
       await daemon.start(services);
       await new Promise<void>((resolve) => {
         const stop = (sig: string) => {

@@ -1,11 +1,11 @@
 // The daemon's optional parts, built from the config: detection (sources, signatures, rules) and
 // the feed scheduler. Each is a Service the daemon starts in order and stops in reverse.
-import { configuredSignatures } from './service/signatures.ts';
-import { Detection } from './detection.ts';
-import { FeedScheduler } from './feeds/index.ts';
-import { wireFeeds } from './service/feeds.ts';
-import type { Daemon, Service } from './main.ts';
-import { createSources } from './sources/index.ts';
+import { configuredSignatures } from './signatures.ts';
+import { Detection } from '../detection.ts';
+import { FeedScheduler } from '../feeds/index.ts';
+import { wireFeeds } from './feeds.ts';
+import type { Daemon, Service } from '../main.ts';
+import { createSources } from '../sources/index.ts';
 
 function detectionService(d: Daemon): Service | null {
   const sources = createSources(d.config, { log: d.log, clock: d.clock });
