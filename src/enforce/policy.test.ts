@@ -66,11 +66,15 @@ test('injection strings need SQL next to a quote, so a display name like O\'Brie
 
 test('REGISTER allowlist: one RETURN per scheme and host end, then drop; none without domains', () => {
   const rules = renderSipRules(policyOf('sip:\n  register_domains: [PBX.example.com]\n'), 4, { kind: 'drop', allowSet: 'a', scanSet: 's' }).rules;
-  const allowed = rules.filter((r) => r.startsWith('-A sipwarden-reg -m string'));
-  assert.equal(allowed.length, 6);
+  const allowed = rules.filter((r) => r.startsWith('-A sipwarden-reg -p '));
+  assert.equal(allowed.length, 6 * 12, 'six forms, each pinned to every offset a UDP or TCP payload can start at');
+  assert.ok(allowed.includes(`-A sipwarden-reg -p udp -m string --algo bm --icase --from 28 --to 57 --hex-string "|${hexOf('REGISTER sip:pbx.example.com ')}|" -j RETURN`));
   assert.ok(allowed.some((r) => r.includes(hexOf('REGISTER sip:pbx.example.com '))));
   assert.ok(rules.includes('-A sipwarden-reg -j sipwarden-foreign') && rules.includes('-A sipwarden-foreign -j DROP'));
   assert.ok(!renderSipRules(policyOf(''), 4, { kind: 'drop', allowSet: 'a', scanSet: 's' }).rules.some((r) => r.includes('sipwarden-reg')));
+  // multiport takes 15 ports and a range counts as two: 8 ranges need two rules per protocol.
+  const many = renderSipRules(policyOf(`sip:\n  ports: [${Array.from({ length: 8 }, (_, i) => `"${5060 + i * 10}:${5065 + i * 10}"`).join(', ')}]\n`), 4, { kind: 'drop', allowSet: 'a', scanSet: 's' }).rules;
+  assert.equal(many.filter((r) => r.includes('--dports')).length, 4);
 });
 
 test('iptables: bans drop in raw before conntrack through one list:set; a second apply adds no second jump', () => {

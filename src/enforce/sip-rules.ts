@@ -57,10 +57,34 @@ const REGISTER_U32: Record<Family, Record<'udp' | 'tcp', string>> = {
   },
 };
 
+/**
+ * Where the transport payload starts, counted from the network header as xt_string counts:
+ * IPv4 without options (20) or IPv6 without extension headers (40), plus UDP (8) or TCP with a
+ * header of 20 to 60 bytes (options such as timestamps make it 32).
+ */
+function payloadOffsets(family: Family): [string, number][] {
+  const ip = family === 4 ? 20 : 40;
+  const out: [string, number][] = [['udp', ip + 8]];
+  for (let tcp = 20; tcp <= 60; tcp += 4) out.push(['tcp', ip + tcp]);
+  return out;
+}
+
 function portSpecs(policy: Policy): string[] {
-  const specs = policy.ports.map((p) => (p.from === p.to ? `${p.from}` : `${p.from}:${p.to}`));
+  // multiport takes 15 ports per rule, and a range counts as two.
   const out: string[] = [];
-  for (let i = 0; i < specs.length; i += 15) out.push(specs.slice(i, i + 15).join(',')); // multiport takes 15
+  let group: string[] = [];
+  let used = 0;
+  for (const p of policy.ports) {
+    const cost = p.from === p.to ? 1 : 2;
+    if (used + cost > 15) {
+      out.push(group.join(','));
+      group = [];
+      used = 0;
+    }
+    group.push(p.from === p.to ? `${p.from}` : `${p.from}:${p.to}`);
+    used += cost;
+  }
+  if (group.length) out.push(group.join(','));
   return out;
 }
 
@@ -120,10 +144,16 @@ export function renderSipRules(policy: Policy, family: Family, mode: SipRuleMode
     if (mode.kind === 'drop') A(CHAIN.register, `-m set --match-set ${mode.allowSet} src -j RETURN`);
     for (const d of policy.registerDomains) {
       // The Request-URI of a REGISTER carries no user part (RFC 3261 §10.2): "REGISTER sip:<domain>"
-      // followed by the end of the host (space, parameters or port).
-      const to = 100 + 'REGISTER sips:'.length + d.length + 1;
+      // followed by the end of the host (space, parameters or port). It must stand at the very
+      // start of the payload, or a header holding the same text would let a foreign REGISTER in:
+      // --from/--to pin the match to each offset the payload can start at.
       for (const scheme of ['sip', 'sips']) {
-        for (const end of [' ', ';', ':']) A(CHAIN.register, `${str(`REGISTER ${scheme}:${d}${end}`, ` --to ${to}`)} -j RETURN`);
+        for (const end of [' ', ';', ':']) {
+          const form = `REGISTER ${scheme}:${d}${end}`;
+          for (const [proto, at] of payloadOffsets(family)) {
+            A(CHAIN.register, `-p ${proto} ${str(form, ` --from ${at} --to ${at + form.length}`)} -j RETURN`);
+          }
+        }
       }
     }
     A(CHAIN.register, `-j ${CHAIN.foreign}`);

@@ -162,6 +162,10 @@ describe('policy in the kernel', { skip: unavailable ?? false, concurrency: true
           reg('sip:pbx.example.com.evil.net', 'drop', proto, 'sip:pbx.example.com.evil.net');
           reg('sip:evilpbx.example.com', 'drop', proto, 'sip:evilpbx.example.com');
           reg(`sip:[${RCV_V6}] over IPv6`, 'drop', proto, `sip:[${RCV_V6}]`, fw.fresh(true));
+          // The allowed text in a header is not the request line: it must not let a foreign REGISTER in.
+          probes.push(probe('REGISTER sip:other.example.org smuggling the allowed form in a header', 'drop', proto, fw.fresh(), {
+            method: 'REGISTER', uri: 'sip:other.example.org', to: '<sip:100@other.example.org>', uaLine: 'X-Note: REGISTER sip:pbx.example.com;',
+          }));
           probes.push(probe('OPTIONS to an IP literal', 'pass', proto, fw.fresh()));
           probes.push(probe('INVITE to an IP literal', 'pass', proto, fw.fresh(), { method: 'INVITE' }));
         }

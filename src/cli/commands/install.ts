@@ -74,7 +74,7 @@ export function registerInstallCommand(program: Command, globals: () => GlobalOp
   program
     .command('install')
     .option('--apiban-key <key>', 'your APIBAN key: enables the APIBAN feed and runs its first sync')
-    .option('--no-start', 'write the config and unit, but do not start the daemon')
+    .option('--no-start', 'write the config, apply and sync, but install no unit and start no daemon')
     .description('one-command setup: config, systemd unit, first apply (and APIBAN sync), start')
     .addHelpText('after', '\nExample:\n  sudo sipwarden install --apiban-key 0123456789abcdef')
     .action(async (opts: { apibanKey?: string; start: boolean }) => {
