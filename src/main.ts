@@ -106,12 +106,19 @@ export class Daemon {
 
   async reconcile(): Promise<void> {
     const now = this.clock.now();
-    const r = await reconcile(this.backend, this.store.activeBans().filter((b) => !b.origin.startsWith('feed:')), now, 'ban');
+    const results = [{ set: 'ban', r: await reconcile(this.backend, this.store.activeBans().filter((b) => !b.origin.startsWith('feed:')), now, 'ban') }];
     for (const feed of feedNames(this.config)) {
-      await reconcile(this.backend, this.store.activeBansByOriginPrefix(`feed:${feed}`), now, `feed:${feed}`);
+      results.push({ set: `feed:${feed}`, r: await reconcile(this.backend, this.store.activeBansByOriginPrefix(`feed:${feed}`), now, `feed:${feed}`) });
     }
     this.counters.reconciles++;
-    if (r.missing || r.extra) this.log.warn({ missing: r.missing, extra: r.extra }, 'kernel drifted from the store; repaired');
+    for (const { set, r } of results) {
+      if (r.failed.length) {
+        this.counters.errors++;
+        this.log.error({ set, failed: r.failed.length, err: r.failed[0].error }, 'kernel drifted from the store and the repair failed; run `sipwarden apply`');
+      } else if (r.missing || r.extra) {
+        this.log.warn({ set, missing: r.missing, extra: r.extra }, 'kernel drifted from the store; repaired');
+      }
+    }
   }
 
   /** DNS names in `allow` may move: re-apply the policy when their addresses change. */

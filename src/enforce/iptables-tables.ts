@@ -137,22 +137,31 @@ export class IptablesTables {
   /** iptables-nft leaves an empty table behind once created; delete the ones we made, if empty. */
   private async dropCreatedTables(): Promise<void> {
     const created = readCreated(this.kv, CREATED_KEY);
-    this.kv.set(CREATED_KEY, undefined);
+    const kept: string[] = [];
     for (const family of [4, 6] as Family[]) {
-      await this.deleteIfEmpty(family, created.filter((e) => e.startsWith(`${family}/`)).map((e) => e.slice(2)));
+      const mine = created.filter((e) => e.startsWith(`${family}/`)).map((e) => e.slice(2));
+      const left = await this.deleteIfEmpty(family, mine);
+      kept.push(...left.map((t) => `${family}/${t}`));
     }
+    // A table still in use (the other backend's rules, someone else's) stays on the record, so a
+    // later remove can delete it once it is empty.
+    this.kv.set(CREATED_KEY, kept.length ? JSON.stringify(kept) : undefined);
   }
 
-  private async deleteIfEmpty(family: Family, tables: string[]): Promise<void> {
-    if (tables.length === 0) return;
+  /** Deletes each table that holds nothing; returns the ones left because they are in use. */
+  private async deleteIfEmpty(family: Family, tables: string[]): Promise<string[]> {
+    if (tables.length === 0) return [];
     const version = await this.exec(this.bin(4, ''), ['--version']);
-    if (!version.stdout.includes('nf_tables')) return; // legacy tables cannot be deleted
+    if (!version.stdout.includes('nf_tables')) return []; // legacy tables cannot be deleted
     const builtin = /^:(PREROUTING|INPUT|FORWARD|OUTPUT|POSTROUTING) ACCEPT/;
+    const left: string[] = [];
     for (const table of tables) {
       const saved = await this.save(family, table);
+      if (!saved.includes(`*${table}`)) continue; // already gone
       const busy = saved.split('\n').some((l) => l.startsWith('-A ') || (l.startsWith(':') && !builtin.test(l)));
-      if (busy || !saved.includes(`*${table}`)) continue;
-      await this.exec(requireTool('nft'), ['delete', 'table', family === 4 ? 'ip' : 'ip6', table]);
+      if (busy) left.push(table);
+      else await this.exec(requireTool('nft'), ['delete', 'table', family === 4 ? 'ip' : 'ip6', table]);
     }
+    return left;
   }
 }

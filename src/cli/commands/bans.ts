@@ -18,7 +18,7 @@ export function registerBanCommands(program: Command, globals: () => GlobalOptio
     .description('ban an address or prefix now (store + kernel)')
     .addHelpText('after', '\nExamples:\n  sipwarden ban 203.0.113.7 --for 1d --reason "toll fraud attempt"\n  sipwarden ban 198.51.100.0/24 --for 0')
     .action(async (target: string, opts: { for?: string; reason: string }) => {
-      const ctx = await openContext(globals());
+      const ctx = await openContext(globals(), { resolveNames: true }); // a friend named in `allow` is refused too
       try {
         const duration = opts.for === undefined ? ctx.config.ban.time : parseDuration(opts.for, '--for');
         requireRoot(ctx.backend);

@@ -72,7 +72,7 @@ export function registerCheckCommand(program: Command, globals: () => GlobalOpti
     .action(async (text: string, opts: { online?: boolean }) => {
       const addr = normalizeIp(text);
       if (!addr) throw new AppError('ERR_TARGET_INVALID', `invalid IP '${text}': expected an IPv4 or IPv6 address`);
-      const ctx = await openContext(globals());
+      const ctx = await openContext(globals(), { resolveNames: true }); // friends named in `allow` count
       try {
         const result: CheckResult & { apiban_online?: unknown } = await checkIp(ctx, parseTarget(addr));
         if (opts.online) {

@@ -17,6 +17,8 @@ import type { GlobalOptions } from '../context.ts';
 import { EXIT } from '../exit-codes.ts';
 import { info, printJson, progress, progressDone } from '../output.ts';
 import { configuredSignatures } from '../../service/signatures.ts';
+import { hostAddresses, resolveFriendNames } from '../../service/wiring.ts';
+import { silentLogger } from '../../core/log.ts';
 
 export interface ReplayReport {
   offenses: { ip: string; signature: string; account: string | null; at: string }[];
@@ -32,7 +34,12 @@ export function registerReplayCommand(program: Command, globals: () => GlobalOpt
     .action(async (files: string[]) => {
       const json = !!globals().json;
       const { config } = loadConfig(globals().config);
-      const policy = compilePolicy(config, { builtinUserAgents: BUILTIN_USER_AGENTS });
+      // The same friends the daemon spares: allow (names resolved), loopback, this host.
+      const policy = compilePolicy(config, {
+        builtinUserAgents: BUILTIN_USER_AGENTS,
+        resolvedFriends: await resolveFriendNames(config, silentLogger),
+        hostAddresses: hostAddresses(),
+      });
       const friends = new PrefixSet();
       for (const f of policy.friends) friends.add(f, true);
       let now = 0; // the clock follows the files' own time
