@@ -9,7 +9,6 @@ import { PrefixSet, tryParsePrefix } from './core/ip.ts';
 import type { Logger } from './core/log.ts';
 import { BUILTIN_USER_AGENTS } from './detect/signatures/scanner-user-agents.ts';
 import { compilePolicy, createBackend, realExec, type FirewallBackend, type Policy } from './enforce/index.ts';
-import { reconcile } from './enforce/index.ts';
 import { BanService } from './service/bans.ts';
 import { Store } from './store/store.ts';
 import { feedNames, hostAddresses, resolveFriendNames, storeKeyValue } from './service/wiring.ts';
@@ -105,13 +104,9 @@ export class Daemon {
   }
 
   async reconcile(): Promise<void> {
-    const now = this.clock.now();
-    const results = [{ set: 'ban', r: await reconcile(this.backend, this.store.activeBans().filter((b) => !b.origin.startsWith('feed:')), now, 'ban') }];
-    for (const feed of feedNames(this.config)) {
-      results.push({ set: `feed:${feed}`, r: await reconcile(this.backend, this.store.activeBansByOriginPrefix(`feed:${feed}`), now, `feed:${feed}`) });
-    }
+    const results = await this.bans.reconcileAll(feedNames(this.config));
     this.counters.reconciles++;
-    for (const { set, r } of results) {
+    for (const { set, result: r } of results) {
       if (r.failed.length) {
         this.counters.errors++;
         this.log.error({ set, failed: r.failed.length, err: r.failed[0].error }, 'kernel drifted from the store and the repair failed; run `sipwarden apply`');

@@ -13,7 +13,7 @@ export { compilePolicy, friendNames, INJECTION_STRINGS, type Policy, type UserAg
 export { BUILTIN_RANGES } from './ranges.ts';
 export { realExec, findTool, requireTool } from './exec.ts';
 export { MemoryKeyValue, type KeyValue } from './kernel-state.ts';
-export { reconcile } from './reconciler.ts';
+export { reconcile, type ReconcileResult } from './reconciler.ts';
 
 export function createBackend(name: string, deps: BackendDeps & { log: Logger }): FirewallBackend {
   switch (name) {

@@ -4,7 +4,7 @@ import type { Clock } from '../core/clock.ts';
 import { AppError } from '../core/errors.ts';
 import { PrefixSet, isSingleAddress, parseTarget, rangeOf, type Prefix } from '../core/ip.ts';
 import type { Ban } from '../core/types.ts';
-import type { FirewallBackend, Policy } from '../enforce/index.ts';
+import type { FirewallBackend, Policy, ReconcileResult, SetName } from '../enforce/index.ts';
 import { reconcile } from '../enforce/index.ts';
 import type { Store } from '../store/store.ts';
 
@@ -125,13 +125,20 @@ export class BanService {
   /** Creates the kernel objects and makes the ban set match the store. */
   async apply(feeds: readonly string[]): Promise<{ bans: number }> {
     await this.backend.init();
+    const results = await this.reconcileAll(feeds);
+    return { bans: results[0].wanted };
+  }
+
+  /** Makes the ban set and each feed's set hold exactly what the store has in force. */
+  async reconcileAll(feeds: readonly string[]): Promise<{ set: SetName; wanted: number; result: ReconcileResult }[]> {
     const now = this.clock.now();
-    const bans = this.store.activeBans().filter((b) => !b.origin.startsWith('feed:'));
-    await reconcile(this.backend, bans, now, 'ban');
-    for (const feed of feeds) {
-      await reconcile(this.backend, this.store.activeBansByOriginPrefix(`feed:${feed}`), now, `feed:${feed}`);
-    }
-    return { bans: bans.length };
+    const wanted: [SetName, Ban[]][] = [
+      ['ban', this.store.activeBans().filter((b) => !b.origin.startsWith('feed:'))],
+      ...feeds.map((f): [SetName, Ban[]] => [`feed:${f}`, this.store.activeBansByOriginPrefix(`feed:${f}`)]),
+    ];
+    const out: { set: SetName; wanted: number; result: ReconcileResult }[] = [];
+    for (const [set, bans] of wanted) out.push({ set, wanted: bans.length, result: await reconcile(this.backend, bans, now, set) });
+    return out;
   }
 
   /** Deletes expired rows; the kernel drops them by its own timeouts. */
