@@ -62,3 +62,31 @@ test('a phone that logged in keeps failing on its own account: no ban until the 
   for (let i = 1; i < 20; i++) assert.deepEqual(feed(notice(i, '198.51.100.5', `reg-${i}`)), [], `failure ${i}`);
   assert.equal(feed(notice(20, '198.51.100.5', 'reg-20')).length, 1);
 });
+
+// chan_sip writes "Registration from ... - Wrong password" to messages and ChallengeResponseFailed to
+// the security log; its SessionID is a pointer the NOTICE never shows, so only the account ties them.
+const chanSipNotice = (s: number, ip: string, account: string) =>
+  `${stamp(s)} NOTICE[7990] chan_sip.c: Registration from '"${account}" <sip:${account}@192.0.2.1>' failed for '${ip}:5060' - Wrong password`;
+const chanSipSecurity = (s: number, ip: string, account: string) =>
+  `${stamp(s)} SECURITY[1034] res_security_log.c: SecurityEvent="ChallengeResponseFailed",EventTV="x",Severity="Error",Service="SIP",EventVersion="1",AccountID="${account}",SessionID="0x7f2c3c01a2b${s % 10}",LocalAddress="IPV4/UDP/192.0.2.1/5060",RemoteAddress="IPV4/UDP/${ip}/5060",Challenge="3a1b",Response="0123",ExpectedResponse=""`;
+
+test('chan_sip with both logs read: NOTICE + SECURITY of one guess count once, lines interleaved', () => {
+  const { feed } = pipeline();
+  const decisions: Decision[][] = [];
+  for (let i = 0; i < 5; i++) {
+    decisions.push([...feed(chanSipNotice(i, '203.0.113.8', '100')), ...feed(chanSipSecurity(i, '203.0.113.8', '100'))]);
+  }
+  assert.deepEqual(decisions.slice(0, 4).flat(), [], 'no ban before the fifth guess');
+  assert.equal(decisions[4].length, 1);
+  assert.match(decisions[4][0].reason, /^5 failed auths for account 100 /);
+});
+
+test('chan_sip with both logs read: one file whole before the other (a replay) still counts each guess once', () => {
+  const { feed } = pipeline();
+  // Four guesses two seconds apart (8 s in all, longer than one attempt window).
+  const early: Decision[] = [];
+  for (let i = 0; i < 4; i++) early.push(...feed(chanSipNotice(2 * i, '203.0.113.9', '200')));
+  for (let i = 0; i < 4; i++) early.push(...feed(chanSipSecurity(2 * i, '203.0.113.9', '200')));
+  assert.deepEqual(early, [], '4 guesses written twice are 4 attempts, not 8');
+  assert.equal(feed(chanSipSecurity(8, '203.0.113.9', '200')).length, 1, 'the fifth guess bans');
+});

@@ -15,8 +15,10 @@ export class LruNode {
 /** An attempt group: the lines Asterisk writes for one REGISTER/INVITE share a key (Call-ID). */
 export interface AttemptGroup {
   key: string;
+  /** Event times of the group's earliest and latest line. */
   start: number;
-  /** The signature:event pairs already counted in this group, '\n'-joined; a repeat starts a new attempt. */
+  last: number;
+  /** The group's signature:event lines, '\n'-joined with repeats: it counts as its most frequent event. */
   seen: string;
 }
 
@@ -28,6 +30,7 @@ export class SourceState extends LruNode {
   /** The latest attempt group, inline (no object per source); older interleaved ones in `moreGroups`. */
   groupKey = '';
   groupStart = 0;
+  groupLast = 0;
   groupSeen = '';
   moreGroups: AttemptGroup[] | null = null;
   /** Flood counting: the current and previous second's request counts. */

@@ -66,6 +66,15 @@ export interface OffenseParts {
   detail: string;
 }
 
+/**
+ * The attempt key chan_sip lines share. PJSIP writes the Call-ID both in its NOTICE and as the
+ * SessionID of its SECURITY events, but chan_sip's SessionID is a pointer ("0x7f...") its NOTICE
+ * never shows: the lines of one chan_sip attempt have only the account in common.
+ */
+export function chanSipAttempt(account: string | undefined): string {
+  return `chan_sip:${account ?? ''}`;
+}
+
 const DOTTED_QUAD = /^(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 
 /** normalizeIp, with a fast path for an already canonical IPv4 address (the common case). */

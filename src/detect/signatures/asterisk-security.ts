@@ -2,11 +2,12 @@
 // events of class `security`). Both yield the same offenses: failures as 'auth-failure'/'acl' with
 // account = AccountID, SuccessfulAuth (with a password) as 'auth-success', ChallengeSent and the limit
 // events as 'request' (flood counting only, never a failure). attempt = SessionID (the Call-ID for
-// PJSIP), so the several events Asterisk writes for one REGISTER count once.
+// PJSIP), or the account for chan_sip (see chanSipAttempt), so the several lines Asterisk writes for
+// one REGISTER count once.
 import { normalizeIp } from '../../core/ip.ts';
 import type { Offense, RawEvent } from '../../core/types.ts';
 import type { Signature } from '../signature.ts';
-import { accountOf, asteriskStats, lineOffense, safeText, type AsteriskSignatureStats } from './asterisk-common.ts';
+import { accountOf, asteriskStats, chanSipAttempt, lineOffense, safeText, type AsteriskSignatureStats } from './asterisk-common.ts';
 import { asteriskLineOf } from './asterisk-line.ts';
 import { kindOf, parseSecurityMessage, splitAddress } from './asterisk-security-events.ts';
 
@@ -28,7 +29,7 @@ export function asteriskSecurityLog(stats: AsteriskSignatureStats = asteriskStat
         ip: addr.addr,
         kind,
         account,
-        attempt: p.session,
+        attempt: p.service === 'SIP' ? chanSipAttempt(account) : p.session,
         detail: describe(p.event, p.service, addr.transport, account),
       }, stats);
     },
@@ -55,7 +56,8 @@ export function asteriskSecurityAmi(): Signature {
       const account = accountOf(f.AccountID);
       const o: Offense = { ip, kind, signature: id, at: ev.at, detail: describe(event, f.Service, addr.transport, account) };
       if (account !== undefined) o.account = account;
-      if (f.SessionID) o.attempt = safeText(f.SessionID, 128);
+      if (f.Service === 'SIP') o.attempt = chanSipAttempt(account);
+      else if (f.SessionID) o.attempt = safeText(f.SessionID, 128);
       return o;
     },
   };

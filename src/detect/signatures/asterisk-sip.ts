@@ -8,7 +8,7 @@
 import type { Offense, OffenseKind, RawEvent } from '../../core/types.ts';
 import type { Signature } from '../signature.ts';
 import {
-  IP_TEXT, asteriskStats, lineOffense, occurrences, safeText, sipUserOf, type AsteriskSignatureStats,
+  IP_TEXT, asteriskStats, chanSipAttempt, lineOffense, occurrences, safeText, sipUserOf, type AsteriskSignatureStats,
 } from './asterisk-common.ts';
 import { asteriskLineOf, type AsteriskLine } from './asterisk-line.ts';
 
@@ -45,7 +45,8 @@ export function asteriskSipRegister(stats: AsteriskSignatureStats = asteriskStat
       if (!line || !m) return null;
       const account = sipUserOf(m[1]);
       return lineOffense(id, ev, line, {
-        ip: m[2], kind: REGISTER_REASONS[m[3]], account, detail: `Registration failed: ${m[3]}`,
+        ip: m[2], kind: REGISTER_REASONS[m[3]], account, attempt: chanSipAttempt(account),
+        detail: `Registration failed: ${m[3]}`,
       }, stats);
     },
   };
