@@ -86,3 +86,20 @@ test('replay --json: offenses and decisions in the documented shape', async () =
   assert.equal(out.decisions[0].target, '203.0.113.50');
   assert.equal(out.decisions[0].origin, 'rule:brute-force');
 });
+
+test('replay of both the messages and the security log counts each chan_sip guess once', async () => {
+  const write = (guesses: number) => {
+    const range = Array.from({ length: guesses }, (_, i) => i + 1);
+    const messages = path.join(dir, `messages-${guesses}`);
+    const security = path.join(dir, `security-${guesses}`);
+    writeFileSync(messages, range.map((i) => `[Nov 27 05:00:0${i}] NOTICE[1234] chan_sip.c: Registration from '"100" <sip:100@10.0.0.1>' failed for '203.0.113.51:5060' - Wrong password\n`).join(''));
+    writeFileSync(security, range.map((i) => `[Nov 27 05:00:0${i}] SECURITY[1230] res_security_log.c: SecurityEvent="ChallengeResponseFailed",EventTV="2026-11-27T05:00:0${i}.000+0000",Severity="Error",Service="SIP",EventVersion="1",AccountID="100",SessionID="0x7f00${i}",LocalAddress="IPV4/UDP/10.0.0.1/5060",RemoteAddress="IPV4/UDP/203.0.113.51/5060",Challenge="1",Response="2",ExpectedResponse=""\n`).join(''));
+    return [messages, security];
+  };
+  const four = JSON.parse((await cli(['replay', ...write(4), '--json'])).stdout);
+  assert.equal(four.offenses.length, 8, 'every line is an offense');
+  assert.deepEqual(four.decisions, [], 'four guesses written to two logs are four attempts, not eight');
+  const five = JSON.parse((await cli(['replay', ...write(5), '--json'])).stdout);
+  assert.equal(five.decisions.length, 1, 'the fifth guess bans');
+  assert.equal(five.decisions[0].target, '203.0.113.51');
+});
