@@ -138,7 +138,7 @@ export class Detection {
   status(): unknown {
     return {
       counts: this.counts,
-      engine: { ...this.engine.stats, tracked: this.engine.trackedSources, learnedFriends: this.engine.learnedFriends },
+      engine: { ...this.engine.stats, tracked: this.engine.trackedSources, evicted: this.engine.evictedSources, learnedFriends: this.engine.learnedFriends },
       sources: Object.fromEntries(this.deps.sources.map((s) => [s.id, s.stats])),
     };
   }
