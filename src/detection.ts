@@ -8,6 +8,7 @@ import type { Decision, Offense, RawEvent } from './core/types.ts';
 import { DetectionEngine } from './detect/engine.ts';
 import { engineConfigFrom } from './detect/rules/config.ts';
 import type { Signature } from './detect/signature.ts';
+import type { AsteriskSignatureStats, RefusalReason } from './detect/signatures/asterisk-common.ts';
 import type { BanService } from './service/bans.ts';
 import { SourceSetupError, type EventSource } from './sources/source.ts';
 import type { Store } from './store/store.ts';
@@ -22,7 +23,12 @@ export interface DetectionDeps {
   clock: Clock;
   log: Logger;
   isFriend: (ip: string) => boolean;
+  /** The Asterisk signatures' counts of refused (hostile or unparsable) lines. */
+  refusals?: AsteriskSignatureStats;
 }
+
+/** A refused line is logged at most this often per reason (an attacker can write thousands). */
+const REFUSAL_LOG_EVERY_MS = 60_000;
 
 /** How long start() waits for sources to report a setup problem. */
 const SETUP_GRACE_MS = 500;
@@ -46,6 +52,17 @@ export class Detection {
       isFriend: deps.isFriend,
       priorBans: (ip) => deps.store.offenderBans(ip),
     });
+    if (deps.refusals) deps.refusals.onRefuse = (reason, total) => this.logRefusal(reason, total);
+  }
+
+  private readonly refusalLogged = new Map<RefusalReason, number>();
+
+  private logRefusal(reason: RefusalReason, total: number): void {
+    const now = this.deps.clock.now();
+    if (now - (this.refusalLogged.get(reason) ?? -Infinity) < REFUSAL_LOG_EVERY_MS) return;
+    this.refusalLogged.set(reason, now);
+    const why = reason === 'ambiguous RemoteAddress' ? '; someone may be trying to get another address banned' : '';
+    this.deps.log.warn({ reason, total }, `log line refused (${reason}): nobody banned${why}`);
   }
 
   /**
@@ -139,6 +156,7 @@ export class Detection {
     return {
       counts: this.counts,
       engine: { ...this.engine.stats, tracked: this.engine.trackedSources, evicted: this.engine.evictedSources, learnedFriends: this.engine.learnedFriends },
+      refusedLines: Object.fromEntries(this.deps.refusals?.refused ?? []),
       sources: Object.fromEntries(this.deps.sources.map((s) => [s.id, s.stats])),
     };
   }

@@ -1,6 +1,7 @@
 // The daemon's optional parts, built from the config: detection (sources, signatures, rules) and
 // the feed scheduler. Each is a Service the daemon starts in order and stops in reverse.
 import { configuredSignatures } from './signatures.ts';
+import { AsteriskSignatureStats } from '../detect/signatures/index.ts';
 import { Detection } from '../detection.ts';
 import { FeedScheduler } from '../feeds/index.ts';
 import { wireFeeds } from './feeds.ts';
@@ -10,10 +11,12 @@ import { createSources } from '../sources/index.ts';
 function detectionService(d: Daemon): Service | null {
   const sources = createSources(d.config, { log: d.log, clock: d.clock });
   if (sources.length === 0) return null;
+  const refusals = new AsteriskSignatureStats();
   const detection = new Detection({
     config: d.config,
     sources,
-    signatures: configuredSignatures(d.config),
+    signatures: configuredSignatures(d.config, refusals),
+    refusals,
     bans: () => d.bans,
     store: d.store,
     clock: d.clock,

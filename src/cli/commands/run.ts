@@ -1,4 +1,5 @@
 // sipwarden run (the daemon, in the foreground) and sipwarden status.
+import { serviceLines } from './status-text.ts';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.ts';
 import { createLogger } from '../../core/log.ts';
@@ -51,7 +52,7 @@ export function registerRunCommand(program: Command, globals: () => GlobalOption
         if (globals().json) return printJson(out);
         if (!status) return info('the daemon has never run with this store (sipwarden run)');
         info(`daemon ${running ? `running (pid ${status.pid})` : 'not running'}; last seen ${status.updated}; backend ${status.backend}; ${status.bans} active bans`);
-        for (const [name, s] of Object.entries(status.services ?? {})) info(`  ${name}: ${JSON.stringify(s)}`);
+        for (const [name, s] of Object.entries(status.services ?? {})) for (const line of serviceLines(name, s)) info(line);
       } finally {
         store.close();
       }

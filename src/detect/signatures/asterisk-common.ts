@@ -15,8 +15,12 @@ export type RefusalReason =
  */
 export class AsteriskSignatureStats {
   readonly refused = new Map<RefusalReason, number>();
+  /** Told of each refusal (the daemon logs them); detect itself does no I/O. */
+  onRefuse: ((reason: RefusalReason, total: number) => void) | null = null;
   refuse(reason: RefusalReason): null {
-    this.refused.set(reason, (this.refused.get(reason) ?? 0) + 1);
+    const total = (this.refused.get(reason) ?? 0) + 1;
+    this.refused.set(reason, total);
+    this.onRefuse?.(reason, total);
     return null;
   }
   count(reason: RefusalReason): number {

@@ -1,0 +1,71 @@
+// The daemon's detection pipeline with an in-memory source: refused (hostile) log lines are counted
+// in the status snapshot and logged once a minute at most, and the status text shows them.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { Writable } from 'node:stream';
+import { serviceLines } from './cli/commands/status-text.ts';
+import { configSchema } from './config/schema.ts';
+import { FakeClock } from './core/clock.ts';
+import { createLogger } from './core/log.ts';
+import type { RawEvent } from './core/types.ts';
+import { Detection } from './detection.ts';
+import { AsteriskSignatureStats } from './detect/signatures/index.ts';
+import type { BanService } from './service/bans.ts';
+import { configuredSignatures } from './service/signatures.ts';
+import { createStats, type EventSource } from './sources/source.ts';
+import { Store } from './store/store.ts';
+
+const framing = (s: number) =>
+  `[Nov 27 05:00:0${s}] SECURITY[1] res_security_log.c: SecurityEvent="ChallengeResponseFailed",EventTV="x",Severity="Error",Service="PJSIP",EventVersion="1",AccountID="<unknown>",SessionID="x",LocalAddress="IPV4/UDP/192.0.2.1/5060",RemoteAddress="IPV4/UDP/203.0.113.66/5060",Challenge="1",Response="",RemoteAddress="IPV4/UDP/198.51.100.99/1",ExpectedResponse=""`;
+const wrongPassword = (s: number) =>
+  `[Nov 27 05:00:0${s}] NOTICE[1234] chan_sip.c: Registration from '"100" <sip:100@10.0.0.1>' failed for '203.0.113.50:5060' - Wrong password`;
+
+test('refused log lines show in status and the log (once a minute), and never ban', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'sw-detection-'));
+  const clock = new FakeClock(Date.UTC(2026, 10, 27, 5));
+  const store = new Store(path.join(dir, 's.db'), clock);
+  const logged: string[] = [];
+  const log = createLogger('info', new Writable({ write: (c, _e, cb) => (logged.push(String(c)), cb()) }));
+  const banned: string[] = [];
+  const bans = { banMany: async (reqs: { target: string }[]) => ({ banned: reqs.map((r) => (banned.push(r.target), r)), refused: [] }) } as unknown as BanService;
+  const lines = [framing(1), framing(2), ...[1, 2, 3, 4, 5].map(wrongPassword)];
+  const source: EventSource = {
+    id: 'memory',
+    stats: createStats(),
+    async *events() {
+      for (const line of lines) yield { type: 'log-line', source: 'memory', at: clock.now(), line } satisfies RawEvent;
+    },
+  };
+  const config = configSchema.parse({});
+  const refusals = new AsteriskSignatureStats();
+  const detection = new Detection({
+    config, sources: [source], signatures: configuredSignatures(config, refusals), refusals,
+    bans: () => bans, store, clock, log, isFriend: () => false,
+  });
+  try {
+    await detection.start();
+    await detection.stop();
+    const status = detection.status() as { refusedLines: Record<string, number> };
+    assert.deepEqual(status.refusedLines, { 'ambiguous RemoteAddress': 2 });
+    assert.deepEqual(banned, ['203.0.113.50'], 'the brute-forcer, never a framed address');
+    assert.equal(logged.filter((l) => l.includes('log line refused')).length, 1, 'logged once within a minute');
+    const text = serviceLines('detection', status).join('\n');
+    assert.match(text, /refused log lines \(nobody banned\): ambiguous RemoteAddress 2/);
+    assert.match(text, /rules: brute-force 1;/);
+    assert.match(text, /memory: received 0, skipped 0, restarts 0/);
+  } finally {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('status text keeps unknown services and source fields visible', () => {
+  assert.deepEqual(serviceLines('api', { port: 8080, clients: 2 }), ['api: port=8080 clients=2']);
+  const lines = serviceLines('detection', { sources: { capture: { received: 5, skipped: 1, skippedByReason: { truncated: 1 }, restarts: 0, lastError: 'tcpdump exited', dropped_by_kernel: 3 } } });
+  assert.ok(lines.includes('  capture: received 5, skipped 1, restarts 0, dropped_by_kernel 3'), lines.join('\n'));
+  assert.ok(lines.includes('    skipped: truncated 1'));
+  assert.ok(lines.includes('    last error: tcpdump exited'));
+});
