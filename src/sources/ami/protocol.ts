@@ -15,7 +15,8 @@ export class AmiParser {
   /** The banner line once seen ("Asterisk Call Manager/9.0.0"). */
   banner: string | null = null;
   private text = '';
-  private block: Record<string, string> = {};
+  // No prototype: a key named __proto__ or constructor is data like any other.
+  private block: Record<string, string> = Object.create(null);
   private blockBytes = 0;
   private bad: string | null = null;
   private readonly decoder = new TextDecoder('utf-8');
@@ -70,7 +71,7 @@ export class AmiParser {
   private endBlock(): AmiMessage | null {
     const msg = this.bad === null && this.blockBytes > 0 ? this.block : null;
     if (this.bad !== null) this.onSkip(this.bad);
-    this.block = {};
+    this.block = Object.create(null);
     this.blockBytes = 0;
     this.bad = null;
     return msg;
@@ -79,7 +80,7 @@ export class AmiParser {
   /** Marks the current message as refused; counted once when it ends. */
   private spoil(reason: string): void {
     this.bad ??= reason;
-    this.block = {};
+    this.block = Object.create(null);
   }
 }
 
