@@ -50,6 +50,12 @@ test('a malformed CIDR, duration or port is refused at its line', () => {
   assert.match(refusal(() => loadConfigText('x.yaml', 'sip:\n  ports: "70000"\n')).message, /sip\.ports/);
 });
 
+test('detect.hep.listen takes host:port, or a bare port that means loopback', () => {
+  assert.equal(loadConfigText('a.yaml', 'detect:\n  hep:\n    listen: 9060\n').detect.hep.listen, '127.0.0.1:9060');
+  assert.equal(loadConfigText('a.yaml', 'detect:\n  hep:\n    listen: "[::1]:9060"\n').detect.hep.listen, '[::1]:9060');
+  assert.match(refusal(() => loadConfigText('x.yaml', 'detect:\n  hep:\n    listen: 70000\n')).message, /x\.yaml:3:13: detect\.hep\.listen: expected host:port like 127\.0\.0\.1:9060, or a port number/);
+});
+
 test('YAML syntax errors carry the position', () => {
   const e = refusal(() => loadConfigText('x.yaml', 'sip:\n  ports: [5060\n'));
   assert.equal(e.code, 'ERR_CONFIG_SYNTAX');

@@ -144,7 +144,12 @@ const detect = z.strictObject({
     .prefault({}),
   hep: z
     .strictObject({
-      listen: hostPort.optional(),
+      /** host:port, or a bare port for loopback (HEP is clear text: loopback unless told otherwise). */
+      listen: z
+        .union([z.number().int().min(1).max(65535).transform((port) => `127.0.0.1:${port}`), hostPort], {
+          error: 'expected host:port like 127.0.0.1:9060, or a port number for loopback',
+        })
+        .optional(),
       password: z.string().optional(),
     })
     .prefault({}),
