@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 RUNTIME_PKGS=(iptables ipset nftables conntrack iproute2 tcpdump ca-certificates)
-TEST_PKGS=(sip-tester sipvicious sipsak tshark fail2ban python3 procps)
+TEST_PKGS=(sip-tester sipvicious sipsak tshark fail2ban python3 procps kamailio)
 
 want=("${RUNTIME_PKGS[@]}")
 [[ "${1:-}" == "--test" ]] && want+=("${TEST_PKGS[@]}")
@@ -31,6 +31,11 @@ if ((${#missing[@]})); then
   # fail2ban is installed for its test log and fail2ban-regex only; never let it ban on this host.
   if [[ " ${missing[*]} " == *" fail2ban "* ]] && command -v systemctl >/dev/null && systemctl is-active -q fail2ban 2>/dev/null; then
     systemctl disable --now fail2ban >/dev/null 2>&1 || true
+  fi
+  # kamailio is installed for the HEP test, which starts its own; Debian's unit would start one on
+  # every address, port 5060, with the stock config (the sysvinit script keeps RUN_KAMAILIO=no).
+  if [[ " ${missing[*]} " == *" kamailio "* ]] && command -v systemctl >/dev/null; then
+    systemctl disable --now kamailio >/dev/null 2>&1 || true
   fi
 fi
 

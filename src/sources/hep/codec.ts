@@ -14,6 +14,15 @@ export const CHUNK = {
   compressedPayload: 0x10, correlationId: 0x11,
 } as const;
 
+/**
+ * The transport a HEP IP-protocol id stands for. Kamailio and FreeSWITCH send 22 (IPPROTO_IDP) as a
+ * stand-in for TLS (Kamailio also for WS/WSS: which one is not said); Asterisk always sends 17.
+ */
+export function transportOf(ipProto: number): 'udp' | 'tcp' | 'tls' {
+  if (ipProto === 6) return 'tcp';
+  return ipProto === 22 ? 'tls' : 'udp';
+}
+
 const AF_INET = 2;
 const AF_INET6 = 10;
 /** Fixed data sizes of the generic chunks that have one. */
@@ -40,7 +49,8 @@ export interface HepPacket {
 
 export type HepReject =
   | 'too-short' | 'bad-magic' | 'truncated' | 'bad-total-length' | 'truncated-chunk' | 'bad-chunk-length'
-  | 'chunk-overflow' | 'bad-chunk-size' | 'duplicate-chunk' | 'bad-family' | 'missing-field' | 'compressed-payload';
+  | 'chunk-overflow' | 'bad-chunk-size' | 'duplicate-chunk' | 'bad-family' | 'missing-field' | 'compressed-payload'
+  | 'bad-address';
 
 export type HepDecodeResult = { ok: true; packet: HepPacket } | { ok: false; reason: HepReject };
 
@@ -84,6 +94,7 @@ function fromChunks(c: Map<number, Buffer>): HepDecodeResult {
   const src = ipText(srcIp);
   const dst = ipText(dstIp);
   if (!src || !dst) return reject('bad-family');
+  if (!v4 && sofiaIpv6Garbage(srcIp) && sofiaIpv6Garbage(dstIp)) return reject('bad-address');
   const packet: HepPacket = {
     family: v4 ? 4 : 6,
     ipProto: c.get(CHUNK.ipProto)?.[0] ?? 17,
@@ -108,6 +119,16 @@ function fromChunks(c: Map<number, Buffer>): HepDecodeResult {
 function ipText(bytes: Buffer): string | null {
   if (bytes.length === 4) return `${bytes[0]}.${bytes[1]}.${bytes[2]}.${bytes[3]}`; // the common case, kept cheap
   return normalizeIp(ipaddr.fromByteArray([...bytes]).toString());
+}
+
+/**
+ * FreeSWITCH (sofia-sip tport_logging.c) fills an IPv6 address chunk by copying 4 bytes from the
+ * IPv4 field of the sockaddr, i.e. sin6_flowinfo, and leaves the other 12 bytes zero. Such a frame
+ * names no real peer on either side; Kamailio's wildcard listen ("::") zeroes only one side.
+ */
+function sofiaIpv6Garbage(bytes: Buffer): boolean {
+  for (let i = 4; i < 16; i++) if (bytes[i] !== 0) return false;
+  return true;
 }
 
 function reject(reason: HepReject): HepDecodeResult {

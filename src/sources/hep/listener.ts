@@ -9,7 +9,7 @@ import { AppError } from '../../core/errors.ts';
 import type { RawEvent } from '../../core/types.ts';
 import { DropQueue } from '../queue.ts';
 import { countSkip, createStats, type EventSource, SourceSetupError, type SourceStats } from '../source.ts';
-import { decodeHep, HEP_PROTO_SIP } from './codec.ts';
+import { decodeHep, HEP_PROTO_SIP, transportOf } from './codec.ts';
 
 export interface HepOptions {
   /** "host:port" or "[v6]:port" (default 127.0.0.1:9060). */
@@ -78,7 +78,7 @@ function toEvent(msg: Buffer, source: string, now: number, accept: (key?: string
   if (!accept(p.authKey)) return countSkip(stats, 'auth'), null;
   if (p.protocolType !== HEP_PROTO_SIP) return countSkip(stats, 'not-sip'), null;
   // The copy outlives the datagram buffer; HEP timestamps are the sender's clock, so `at` is ours.
-  return { type: 'sip', source, at: now, transport: p.ipProto === 6 ? 'tcp' : 'udp', src: p.src, dst: p.dst, payload: Buffer.from(p.payload) };
+  return { type: 'sip', source, at: now, transport: transportOf(p.ipProto), src: p.src, dst: p.dst, payload: Buffer.from(p.payload) };
 }
 
 function authChecker(password: string | undefined): (key?: string) => boolean {
