@@ -210,6 +210,72 @@ describe('TCP reassembly for SIP', () => {
   });
 });
 
+describe('TCP reassembly under shuffling and garbage', () => {
+  /** A deterministic PRNG, so a failure can be replayed. */
+  const rng = (seed: number) => () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+
+  it('any cutting, small reordering and duplication of a stream yields exactly its messages', () => {
+    for (let seed = 1; seed <= 50; seed++) {
+      const rand = rng(seed);
+      const msgs = Array.from({ length: 8 }, (_, i) => msg(i % 2 ? 'INVITE' : 'REGISTER', `s${seed}-${i}`, '', i % 2 ? 'v=0\r\n'.repeat(1 + i) : ''));
+      const stream = Buffer.concat(msgs.flatMap((m) => [m, Buffer.from(rand() < 0.3 ? '\r\n\r\n' : '')]));
+      const pieces: { off: number; data: Buffer }[] = [];
+      for (let off = 0; off < stream.length; ) {
+        const n = 1 + Math.floor(rand() * 120);
+        pieces.push({ off, data: stream.subarray(off, off + n) });
+        off += n;
+      }
+      for (let i = 0; i + 1 < pieces.length; i++) if (rand() < 0.2) [pieces[i], pieces[i + 1]] = [pieces[i + 1], pieces[i]];
+      const s = setup();
+      const c = s.conn('203.0.113.9', 40000, Math.floor(rand() * 2 ** 32));
+      c.syn();
+      for (const p of pieces) {
+        c.send(p.data, { off: p.off });
+        if (rand() < 0.1) c.send(p.data, { off: p.off }); // retransmitted
+      }
+      assert.deepEqual(s.out.map((o) => o.payload.toString()), msgs.map((m) => m.toString()), `seed ${seed}`);
+      assert.deepEqual(s.drops, {}, `seed ${seed}`);
+    }
+  });
+
+  it('garbage on many flows never throws, stays within bounds, and every message keeps its flow source', () => {
+    const rand = rng(7);
+    const s = setup({ maxFlows: 20, maxFlowBytes: 2048, maxTotalBytes: 16 * 1024 });
+    const conns = Array.from({ length: 40 }, (_, i) => s.conn(`198.51.100.${i + 1}`, 40000 + i, Math.floor(rand() * 2 ** 32)));
+    const owner = new Map(conns.map((c) => [c.src.ip, c]));
+    for (let i = 0; i < 5000; i++) {
+      const c = conns[Math.floor(rand() * conns.length)];
+      const r = rand();
+      if (r < 0.02) c.syn();
+      else if (r < 0.5) c.send(msg('OPTIONS', `${c.src.ip}-${i}`).subarray(0, Math.floor(rand() * 200)));
+      else if (r < 0.8) c.send(Buffer.from(Array.from({ length: Math.floor(rand() * 300) }, () => Math.floor(rand() * 256))));
+      else c.send(msg('REGISTER', `${c.src.ip}-${i}`), { flags: rand() < 0.05 ? 0x19 : 0x18, off: rand() < 0.2 ? Math.floor(rand() * 5000) : undefined });
+      assert.ok(s.r.flowCount <= 20 && s.r.bufferedBytes <= 16 * 1024 + 2048);
+    }
+    s.out.push(...s.r.end());
+    assert.ok(s.out.length > 100, `only ${s.out.length} messages`);
+    for (const o of s.out) {
+      const id = /Call-ID: (\S+)-\d+/.exec(o.payload.toString());
+      if (id) assert.equal(id[1], o.src.ip, 'a message carries only its own flow\'s bytes');
+      assert.ok(owner.has(o.src.ip));
+    }
+    assert.equal(s.r.bufferedBytes, 0);
+  });
+
+  it('a FIN behind a gap: what follows the gap is read once the gap is given up, then the flow ends', () => {
+    const s = setup({ gapWaitMs: 500 });
+    const c = s.conn('203.0.113.9');
+    c.syn();
+    c.send(msg('INVITE', 'o1').subarray(0, 30));
+    c.skip(20);
+    c.send(msg('REGISTER', 'o2'), { flags: 0x19 });
+    s.conn('203.0.113.10').send(msg('OPTIONS', 'o3'), { dt: 2000 }); // other traffic moves time on
+    assert.deepEqual(s.ids(), ['o2', 'o3'], 'the sweep before o3 gives up the gap');
+    assert.equal(s.r.flowCount, 1);
+    assert.deepEqual(s.drops, { 'tcp-gap': 1 });
+  });
+});
+
 describe('SIP framing', () => {
   it('finds start lines only at line starts and frames by Content-Length', () => {
     assert.equal(findStartLine(Buffer.from('xx INVITE sip:a SIP/2.0\r\nSIP/2.0 200 OK\r\n')), 25);

@@ -95,6 +95,7 @@ export class TcpReassembler {
     limits: Partial<TcpLimits> = {},
   ) {
     this.limits = { ...DEFAULT_TCP_LIMITS, ...limits };
+    this.limits.maxFlows = Math.max(1, this.limits.maxFlows); // 0 would evict forever
   }
 
   get flowCount(): number {
@@ -287,9 +288,13 @@ export class TcpReassembler {
     this.lastSweep = this.now;
     for (const flow of [...this.flows.values()]) {
       const quiet = this.now - flow.lastAt;
-      if (quiet >= this.limits.idleMs) this.close(flow.key, 'tcp-idle');
-      else if (flow.fin !== null && quiet >= this.limits.gapWaitMs) this.close(flow.key, 'tcp-incomplete'); // bytes before the FIN lost
-      else if (flow.held.length > 0 && this.now - flow.held[0].at >= this.limits.gapWaitMs) this.skipGap(flow, out);
+      if (quiet >= this.limits.idleMs) {
+        this.close(flow.key, 'tcp-idle');
+        continue;
+      }
+      if (flow.held.length > 0 && this.now - flow.held[0].at >= this.limits.gapWaitMs) this.skipGap(flow, out);
+      // FIN seen but bytes before it never came: nothing more will.
+      if (flow.fin !== null && quiet >= this.limits.gapWaitMs) this.close(flow.key, 'tcp-incomplete');
     }
   }
 
