@@ -117,15 +117,13 @@ function transport(proto: number, seg: Buffer, srcIp: string, dstIp: string): De
     if (dataOff < 20 || dataOff > seg.length) return bad('bad-tcp-header');
     const flags = seg[13];
     if (dataOff === seg.length && !(flags & (TCP_FLAG.SYN | TCP_FLAG.FIN | TCP_FLAG.RST))) return ignore; // a bare ACK
-    return { ...endpoints(seg, srcIp, dstIp), transport: 'tcp', ok: true, payload: seg.subarray(dataOff), seq: seg.readUInt32BE(4), flags };
+    const src = { ip: srcIp, port: seg.readUInt16BE(0) };
+    const dst = { ip: dstIp, port: seg.readUInt16BE(2) };
+    return { ok: true, transport: 'tcp', src, dst, payload: seg.subarray(dataOff), seq: seg.readUInt32BE(4), flags };
   }
   return ignore;
 }
 
 function ok(t: 'udp', seg: Buffer, srcIp: string, dstIp: string, payload: Buffer): DecodedFrame {
-  return { ok: true, transport: t, ...endpoints(seg, srcIp, dstIp), payload };
-}
-
-function endpoints(seg: Buffer, srcIp: string, dstIp: string): { src: Endpoint; dst: Endpoint } {
-  return { src: { ip: srcIp, port: seg.readUInt16BE(0) }, dst: { ip: dstIp, port: seg.readUInt16BE(2) } };
+  return { ok: true, transport: t, src: { ip: srcIp, port: seg.readUInt16BE(0) }, dst: { ip: dstIp, port: seg.readUInt16BE(2) }, payload };
 }

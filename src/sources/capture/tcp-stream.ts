@@ -84,7 +84,10 @@ const seqDiff = (a: number, b: number): number => (a - b) | 0;
 const seqAdd = (a: number, n: number): number => (a + n) >>> 0;
 
 export class TcpReassembler {
+  /** In least-recently-used order: a flow is moved to the end whenever a segment touches it. */
   private readonly flows = new Map<string, Flow>();
+  /** Flows waiting on something the sweep may have to give up: a missing segment, bytes before a FIN. */
+  private readonly waiting = new Set<Flow>();
   private readonly limits: TcpLimits;
   private totalBytes = 0;
   private now = 0;
@@ -130,7 +133,10 @@ export class TcpReassembler {
     }
     flow.lastAt = this.now;
     const dataSeq = seg.flags & TCP_FLAG.SYN ? seqAdd(seg.seq, 1) : seg.seq;
-    if (seg.flags & TCP_FLAG.FIN) flow.fin = seqAdd(dataSeq, seg.payload.length);
+    if (seg.flags & TCP_FLAG.FIN) {
+      flow.fin = seqAdd(dataSeq, seg.payload.length);
+      this.waiting.add(flow);
+    }
     this.accept(flow, dataSeq, seg.payload, out);
     this.enforceTotal();
     return out;
@@ -161,6 +167,7 @@ export class TcpReassembler {
     if (always || (unread && !onlyKeepAlives(flow.buf))) this.onDrop(reason);
     this.totalBytes -= flow.buf.length + flow.heldBytes;
     this.flows.delete(key);
+    this.waiting.delete(flow);
   }
 
   private accept(flow: Flow, seq: number, data: Buffer, out: TcpMessage[]): void {
@@ -185,6 +192,7 @@ export class TcpReassembler {
     if (flow.held.some((h) => h.seq === seq && h.data.length >= data.length)) return; // a retransmission
     const copy = Buffer.from(data);
     flow.held.push({ seq, data: copy, at: this.now });
+    this.waiting.add(flow);
     flow.held.sort((a, b) => seqDiff(a.seq, b.seq));
     flow.heldBytes += copy.length;
     this.totalBytes += copy.length;
@@ -236,9 +244,11 @@ export class TcpReassembler {
   private append(flow: Flow, data: Buffer, out: TcpMessage[]): void {
     flow.next = seqAdd(flow.next, data.length);
     this.totalBytes -= flow.buf.length;
-    flow.buf = flow.buf.length === 0 ? Buffer.from(data) : Buffer.concat([flow.buf, data]);
+    // Usually a segment holds whole messages: cut them from the segment itself, copy only the rest.
+    flow.buf = flow.buf.length === 0 ? data : Buffer.concat([flow.buf, data]);
     if (flow.lost) this.resync(flow);
     if (!flow.lost) this.cut(flow, out);
+    if (flow.buf.length > 0 && flow.buf.buffer === data.buffer) flow.buf = Buffer.from(flow.buf); // never keep a view of the capture
     this.totalBytes += flow.buf.length;
     if (flow.buf.length + flow.heldBytes > this.limits.maxFlowBytes) this.overflow(flow);
   }
@@ -286,15 +296,15 @@ export class TcpReassembler {
   /** Expires idle flows and gives up on gaps waited for long enough (also for flows gone quiet). */
   private sweep(out: TcpMessage[]): void {
     this.lastSweep = this.now;
-    for (const flow of [...this.flows.values()]) {
-      const quiet = this.now - flow.lastAt;
-      if (quiet >= this.limits.idleMs) {
-        this.close(flow.key, 'tcp-idle');
-        continue;
-      }
+    for (const flow of this.flows.values()) {
+      if (this.now - flow.lastAt < this.limits.idleMs) break; // the rest were touched later
+      this.close(flow.key, 'tcp-idle');
+    }
+    for (const flow of [...this.waiting]) {
       if (flow.held.length > 0 && this.now - flow.held[0].at >= this.limits.gapWaitMs) this.skipGap(flow, out);
       // FIN seen but bytes before it never came: nothing more will.
-      if (flow.fin !== null && quiet >= this.limits.gapWaitMs) this.close(flow.key, 'tcp-incomplete');
+      if (flow.fin !== null && this.now - flow.lastAt >= this.limits.gapWaitMs) this.close(flow.key, 'tcp-incomplete');
+      else if (flow.held.length === 0 && flow.fin === null) this.waiting.delete(flow);
     }
   }
 
