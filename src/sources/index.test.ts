@@ -29,7 +29,10 @@ describe('createSources', () => {
       'hep:127.0.0.1:9060',
       'capture:eth0',
     ]);
-    for (const s of sources) assert.deepEqual(s.stats, { received: 0, skipped: 0, skippedByReason: {}, restarts: 0, lastError: null });
+    const fresh = { received: 0, skipped: 0, skippedByReason: {}, restarts: 0, lastError: null };
+    for (const s of sources.slice(0, -1)) assert.deepEqual(s.stats, fresh);
+    const capture = { tcpdump: { captured: 0, receivedByFilter: 0, droppedByKernel: 0, droppedByInterface: 0 }, tcp: { flows: 0, bufferedBytes: 0 } };
+    assert.deepEqual(sources.at(-1)!.stats, { ...fresh, ...capture }, 'capture adds tcpdump counters and TCP state');
   });
 
   it('refuses an interface name that could be read as an option', () => {

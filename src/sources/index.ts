@@ -19,11 +19,13 @@ export { amiSource, type AmiOptions } from './ami/client.ts';
 export { AmiParser, type AmiMessage } from './ami/protocol.ts';
 export { decodeHep, encodeHep, HEP_PROTO_SIP, type HepDecodeResult, type HepPacket, type HepReject } from './hep/codec.ts';
 export { hepSource, parseHostPort, type HepOptions } from './hep/listener.ts';
-export { captureFilter, captureSource, tcpdumpArgs, type CaptureOptions, type PortRange } from './capture/tcpdump.ts';
+export { captureFilter, captureSource, tcpdumpArgs, type CaptureOptions, type CaptureStats, type PortRange } from './capture/tcpdump.ts';
+export { parseTcpdumpCounters, TcpdumpCounterTracker, type TcpdumpCounters } from './capture/tcpdump-stats.ts';
 export { detectPcap, LINKTYPE, PcapFormatError, PcapReader, type PcapHeader, type PcapRecord } from './capture/pcap.ts';
 export { decodeFrame, type DecodedFrame } from './capture/packet.ts';
-export { recordEvents } from './capture/events.ts';
-export { splitSipMessages } from './capture/sip-framing.ts';
+export { SipEventDecoder, type DecoderOptions, type PacketFilter } from './capture/events.ts';
+export { DEFAULT_TCP_LIMITS, TcpReassembler, type TcpLimits, type TcpMessage, type TcpSegment } from './capture/tcp-stream.ts';
+export { cutSipMessage, findStartLine } from './capture/sip-framing.ts';
 export { replayFile, type ReplayOptions, type ReplayProgress } from './replay/replay.ts';
 export { parseLogTimestamp } from './replay/timestamp.ts';
 
@@ -50,6 +52,6 @@ export function createSources(config: Pick<Config, 'detect' | 'sip'>, deps: Sour
   if (asterisk.journald) sources.push(journaldSource({ clock }));
   if (asterisk.ami) sources.push(amiSource({ ...asterisk.ami, clock }));
   if (hep.listen) sources.push(hepSource({ listen: hep.listen, password: hep.password, clock }));
-  if (capture.interface) sources.push(captureSource({ interface: capture.interface, ports: config.sip.ports }));
+  if (capture.interface) sources.push(captureSource({ interface: capture.interface, ports: config.sip.ports, log }));
   return sources.map((s) => withRestart(s, deps.backoff ?? DEFAULT_BACKOFF, log));
 }

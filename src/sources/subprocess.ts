@@ -1,6 +1,6 @@
 // Runs a helper program (journalctl, tcpdump) with an argument vector, never a shell, and streams
 // its stdout. Abort kills it; an exit we did not ask for is an error withRestart can retry.
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { AppError } from '../core/errors.ts';
 import { SourceSetupError } from './source.ts';
 
@@ -8,6 +8,10 @@ export interface ProcessOptions {
   env?: NodeJS.ProcessEnv;
   /** Fed to stdin and closed (replay pipes a file through tcpdump this way); default: no stdin. */
   stdin?: NodeJS.ReadableStream;
+  /** Called with the running child (tcpdump's source signals it for its counters). */
+  onSpawn?: (child: ChildProcess) => void;
+  /** Every stderr chunk, as it comes. */
+  onStderr?: (chunk: Buffer) => void;
 }
 
 const STDERR_TAIL = 2048;
@@ -27,7 +31,10 @@ export async function* runProcess(
   if (signal.aborted) return;
   const child = spawn(file, args, { stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'], env: opts.env, shell: false });
   let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString('utf8')).slice(-STDERR_TAIL)));
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString('utf8')).slice(-STDERR_TAIL);
+    opts.onStderr?.(d);
+  });
   let spawnError: NodeJS.ErrnoException | null = null;
   const closed = new Promise<{ code: number | null; sig: NodeJS.Signals | null }>((resolve) => {
     child.on('error', (e) => (spawnError = e));
@@ -43,6 +50,7 @@ export async function* runProcess(
     setTimeout(() => child.exitCode === null && child.signalCode === null && child.kill('SIGKILL'), KILL_AFTER_MS).unref();
   };
   signal.addEventListener('abort', kill, { once: true });
+  if (child.pid !== undefined) opts.onSpawn?.(child);
   let wrote = false;
   try {
     for await (const chunk of child.stdout!) {

@@ -1,5 +1,6 @@
 // A real capture: tcpdump on the loopback interface while node:dgram and node:net send SIP to
-// 127.0.0.1 and ::1. Needs root (or CAP_NET_RAW) and tcpdump.
+// 127.0.0.1 and ::1. Needs root (or CAP_NET_RAW) and tcpdump. The daemon end to end (a split
+// scanner User-Agent banned, counters in status) is in capture-tcp.test.ts.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
@@ -69,4 +70,49 @@ describe('live capture with tcpdump on lo', { skip: skipReason() }, () => {
     assert.ok(Math.abs(tcp.at - Date.now()) < 10_000, 'at is the capture time');
     assert.equal(src.stats.skipped, 0, JSON.stringify(src.stats.skippedByReason));
   });
+
+  it('reassembles one SIP message written in several TCP segments, and reports tcpdump counters', async () => {
+    const port = TCP_PORT + 1;
+    const src = captureSource({ interface: 'lo', ports: [{ from: port, to: port }], immediate: true, statsIntervalMs: 200 });
+    const c = collect(src);
+    const server = createServer((s) => s.resume());
+    await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+    const ua = `friendly-scanner-${marker}`;
+    const message = Buffer.from(
+      `REGISTER sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:5070\r\nCall-ID: ${marker}-split\r\nCSeq: 1 REGISTER\r\n` +
+        `User-Agent: ${ua}\r\nContent-Length: 4\r\n\r\nv=0\n`,
+    );
+    const cuts = [0, 9, message.indexOf(ua) + 5, message.indexOf('Content-Length'), message.length - 2, message.length];
+    const sock = connect(port, '127.0.0.1');
+    try {
+      await new Promise<void>((r) => sock.once('connect', () => r()));
+      sock.setNoDelay(true);
+      // tcpdump needs a moment to open the interface: the first write goes once its counters show up.
+      await until(() => src.stats.tcpdump.receivedByFilter > 0 || (sock.write('\r\n\r\n'), false), 5000);
+      for (let i = 1; i < cuts.length; i++) {
+        sock.write(message.subarray(cuts[i - 1], cuts[i]));
+        await new Promise((r) => setTimeout(r, 30)); // separate segments, not coalesced by Nagle or the kernel
+      }
+      await c.until((ev) => callIds(ev).includes(`${marker}-split`), 5000);
+      await new Promise((r) => setTimeout(r, 500)); // room for a second (partial) event to show up
+    } finally {
+      sock.destroy();
+      await c.stop();
+      server.close();
+    }
+    assert.equal(c.events.length, 1, 'one event for the whole message, no pieces');
+    const ev = c.events[0];
+    assert.ok(ev.type === 'sip' && ev.transport === 'tcp' && ev.src.ip === '127.0.0.1' && ev.dst.port === port);
+    assert.deepEqual(ev.payload.toString(), message.toString());
+    assert.equal(src.stats.skipped, 0, JSON.stringify(src.stats.skippedByReason));
+    assert.ok(src.stats.tcpdump.captured >= cuts.length - 1, JSON.stringify(src.stats.tcpdump));
+  });
 });
+
+async function until(ok: () => boolean, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error(`not within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -1,14 +1,17 @@
 // One captured frame → the transport payload and its addresses: link layer (Ethernet with VLAN
 // tags, Linux cooked v1/v2, raw IP), IPv4/IPv6 (extension headers skipped), UDP or TCP.
-// Limits: IP fragments are not reassembled (a fragmented SIP INVITE is skipped and counted), and
-// TCP is taken segment by segment, without stream reassembly.
+// Limits: IP fragments are not reassembled (a fragmented SIP INVITE is skipped and counted). TCP
+// segments come out one by one with their sequence number and flags; tcp-stream.ts reassembles.
 import ipaddr from 'ipaddr.js';
 import { normalizeIp } from '../../core/ip.ts';
 import type { Endpoint } from '../../core/types.ts';
 import { LINKTYPE } from './pcap.ts';
+import { TCP_FLAG } from './tcp-stream.ts';
 
 export type DecodedFrame =
-  | { ok: true; transport: 'udp' | 'tcp'; src: Endpoint; dst: Endpoint; payload: Buffer }
+  | { ok: true; transport: 'udp'; src: Endpoint; dst: Endpoint; payload: Buffer }
+  /** payload may be empty for a SYN, FIN or RST: they open and end flows. */
+  | { ok: true; transport: 'tcp'; src: Endpoint; dst: Endpoint; payload: Buffer; seq: number; flags: number }
   /** reason null: not for us (ARP, ICMP, a bare TCP ACK), not worth counting. */
   | { ok: false; reason: string | null };
 
@@ -112,12 +115,15 @@ function transport(proto: number, seg: Buffer, srcIp: string, dstIp: string): De
     if (seg.length < 20) return bad('truncated-packet');
     const dataOff = (seg[12] >> 4) * 4;
     if (dataOff < 20 || dataOff > seg.length) return bad('bad-tcp-header');
-    if (dataOff === seg.length) return ignore; // a bare ACK, SYN or FIN
-    return ok('tcp', seg, srcIp, dstIp, seg.subarray(dataOff));
+    const flags = seg[13];
+    if (dataOff === seg.length && !(flags & (TCP_FLAG.SYN | TCP_FLAG.FIN | TCP_FLAG.RST))) return ignore; // a bare ACK
+    const src = { ip: srcIp, port: seg.readUInt16BE(0) };
+    const dst = { ip: dstIp, port: seg.readUInt16BE(2) };
+    return { ok: true, transport: 'tcp', src, dst, payload: seg.subarray(dataOff), seq: seg.readUInt32BE(4), flags };
   }
   return ignore;
 }
 
-function ok(t: 'udp' | 'tcp', seg: Buffer, srcIp: string, dstIp: string, payload: Buffer): DecodedFrame {
+function ok(t: 'udp', seg: Buffer, srcIp: string, dstIp: string, payload: Buffer): DecodedFrame {
   return { ok: true, transport: t, src: { ip: srcIp, port: seg.readUInt16BE(0) }, dst: { ip: dstIp, port: seg.readUInt16BE(2) }, payload };
 }

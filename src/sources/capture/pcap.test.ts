@@ -3,9 +3,8 @@ import { describe, it } from 'node:test';
 import type { RawEvent } from '../../core/types.ts';
 import { ethernet, ipv4, ipv6, linuxSll, linuxSll2, pcapFile, sipMessage, tcp, udp } from '../../../test/helpers/pcap.ts';
 import { countSkip, createStats } from '../source.ts';
-import { recordEvents } from './events.ts';
+import { SipEventDecoder } from './events.ts';
 import { LINKTYPE, PcapFormatError, PcapReader } from './pcap.ts';
-import { splitSipMessages } from './sip-framing.ts';
 
 const T0 = Date.UTC(2026, 10, 27, 4, 30, 28) + 250.5; // fractional ms survive in ns files
 const OPTIONS = sipMessage('OPTIONS', 'a1');
@@ -14,12 +13,14 @@ const OPTIONS = sipMessage('OPTIONS', 'a1');
 function read(file: Buffer, chunkSize = 0): { events: RawEvent[]; stats: ReturnType<typeof createStats> } {
   const stats = createStats();
   const reader = new PcapReader((r) => countSkip(stats, r));
+  const decoder = new SipEventDecoder('test', stats);
   const events: RawEvent[] = [];
   const step = chunkSize || file.length;
   for (let off = 0; off < file.length; off += step) {
-    for (const rec of reader.push(file.subarray(off, off + step))) events.push(...recordEvents(rec, 'test', stats));
+    for (const rec of reader.push(file.subarray(off, off + step))) events.push(...decoder.record(rec));
   }
   reader.end();
+  events.push(...decoder.end());
   return { events, stats };
 }
 const sip = (ev: RawEvent) => {
@@ -70,21 +71,18 @@ describe('pcap reader', () => {
     for (const size of [1, 7, 100, 4096]) assert.deepEqual(read(file, size).events, whole, `chunks of ${size}`);
   });
 
-  it('splits SIP over TCP at Content-Length, passes a partial message on, ignores keep-alives and bare ACKs', () => {
-    const two = Buffer.concat([sipMessage('INVITE', 'x1', 'v=0\r\n'), sipMessage('BYE', 'x2')]);
-    const frames = [
-      tcp(40000, 5060, two),
-      tcp(40000, 5060, Buffer.from('\r\n\r\n')),
-      tcp(40000, 5060, Buffer.alloc(0)),
-      tcp(40000, 5060, sipMessage('INVITE', 'x3', 'v=0\r\n').subarray(0, 60)),
-    ].map((seg, i) => ({ at: T0 + i, data: ethernet(ipv4('203.0.113.9', '192.0.2.1', 'tcp', seg)) }));
+  it('reassembles SIP over TCP by flow: split messages, keep-alives, bare ACKs, an unfinished message counted', () => {
+    const invite = sipMessage('INVITE', 'x1', 'v=0\r\n');
+    const bye = sipMessage('BYE', 'x2');
+    const stream = Buffer.concat([invite.subarray(0, 30), invite.subarray(30), bye, Buffer.from('\r\n\r\n'), sipMessage('INVITE', 'x3', 'v=0\r\n').subarray(0, 60)]);
+    const cuts = [0, 30, 30 + invite.length + 10, stream.length - 60, stream.length];
+    const segs = cuts.slice(1).map((end, i) => tcp(40000, 5060, stream.subarray(cuts[i], end), 1000 + cuts[i]));
+    segs.splice(2, 0, tcp(40000, 5060, Buffer.alloc(0), 1000 + cuts[2], 0x10)); // a bare ACK
+    const frames = segs.map((seg, i) => ({ at: T0 + i, data: ethernet(ipv4('203.0.113.9', '192.0.2.1', 'tcp', seg)) }));
     const { events, stats } = read(pcapFile(frames));
-    assert.deepEqual(events.map((e) => sip(e).payload.toString().split('\r\n')[0]), ['INVITE sip:100@192.0.2.1 SIP/2.0', 'BYE sip:100@192.0.2.1 SIP/2.0', 'INVITE sip:100@192.0.2.1 SIP/2.0']);
-    assert.ok(sip(events[0]).payload.toString().endsWith('\r\n\r\nv=0\r\n'));
-    assert.equal(sip(events[0]).transport, 'tcp');
-    assert.equal(stats.skipped, 0);
-    assert.deepEqual(splitSipMessages(Buffer.from('l: 3\r\n')).length, 1, 'no header end: passed on whole');
-    assert.equal(splitSipMessages(Buffer.from('X sip:a SIP/2.0\r\nl: 2\r\n\r\nabX sip:b SIP/2.0\r\nl: 0\r\n\r\n')).length, 2, 'compact form');
+    assert.deepEqual(events.map((e) => sip(e).payload.toString()), [invite.toString(), bye.toString()]);
+    assert.deepEqual([sip(events[0]).transport, sip(events[0]).src], ['tcp', { ip: '203.0.113.9', port: 40000 }]);
+    assert.deepEqual(stats.skippedByReason, { 'tcp-incomplete': 1 }, 'the cut-off INVITE at the end of the capture');
   });
 
   it('counts fragments, snapped packets, truncated headers and unknown link types; ignores ARP', () => {

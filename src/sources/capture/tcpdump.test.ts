@@ -9,6 +9,7 @@ import { ethernet, ipv4, pcapFile, sipMessage, udp } from '../../../test/helpers
 import { withRestart } from '../restart.ts';
 import { SourceSetupError } from '../source.ts';
 import { captureFilter, captureSource, tcpdumpArgs } from './tcpdump.ts';
+import { parseTcpdumpCounters, TcpdumpCounterTracker, zeroCounters } from './tcpdump-stats.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'sipwarden-tcpdump-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -61,5 +62,51 @@ describe('capture source', () => {
     await c.until(() => src.stats.restarts >= 1);
     await c.stop();
     assert.match(src.stats.lastError ?? '', /wrote no pcap: not a pcap stream/);
+  });
+
+  it('asks tcpdump for its counters with SIGUSR1 once it listens, and warns when the kernel drops', async () => {
+    const pcap = join(dir, 'stats.pcap');
+    writeFileSync(pcap, pcapFile([]));
+    // Like tcpdump 4.99: "listening on" at start, one line of counters per SIGUSR1.
+    const command = fakeTcpdump(
+      `n=0; trap 'n=$((n+1)); echo "tcpdump: $((n*3)) packets captured, $((n*5)) packets received by filter, $((n-1)) packets dropped by kernel" >&2' USR1\n` +
+        `echo "tcpdump: listening on lo, link-type EN10MB (Ethernet), snapshot length 262144 bytes" >&2; cat "${pcap}"\n` +
+        `i=0; while [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done`,
+    );
+    const warnings: unknown[] = [];
+    const log = { ...silentLogger, warn: (o: unknown) => warnings.push(o) } as unknown as typeof silentLogger;
+    const src = captureSource({ interface: 'lo', ports: [{ from: 5060, to: 5060 }], command, statsIntervalMs: 100, log });
+    const c = collect(src);
+    const deadline = Date.now() + 5000;
+    while (src.stats.tcpdump.droppedByKernel < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await c.stop(); // rethrows if the source failed: a SIGUSR1 before the trap would have killed the fake
+    const t = src.stats.tcpdump;
+    assert.ok(t.droppedByKernel >= 2, JSON.stringify(t));
+    assert.deepEqual([t.captured, t.receivedByFilter], [(t.droppedByKernel + 1) * 3, (t.droppedByKernel + 1) * 5]);
+    assert.ok(warnings.length >= 2, 'a warning for each report with new drops');
+  });
+});
+
+describe('tcpdump counters', () => {
+  it('parses the SIGUSR1 line and the exit lines, singular and with interface drops', () => {
+    assert.deepEqual(parseTcpdumpCounters('tcpdump: 1 packet captured, 6 packets received by filter, 0 packets dropped by kernel'), {
+      captured: 1, receivedByFilter: 6, droppedByKernel: 0,
+    });
+    assert.deepEqual(parseTcpdumpCounters('tcpdump: 9 packets captured, 12 packets received by filter, 3 packets dropped by kernel, 1 packet dropped by interface'), {
+      captured: 9, receivedByFilter: 12, droppedByKernel: 3, droppedByInterface: 1,
+    });
+    assert.deepEqual(parseTcpdumpCounters('4 packets captured'), { captured: 4 });
+    assert.deepEqual(parseTcpdumpCounters('tcpdump: listening on lo, link-type EN10MB (Ethernet), snapshot length 262144 bytes'), {});
+    assert.deepEqual(parseTcpdumpCounters('x12 packets captured'), {}, 'a number glued to other text is not a count');
+  });
+
+  it('sums runs across restarts and reports new kernel drops', () => {
+    const totals = zeroCounters();
+    const t = new TcpdumpCounterTracker(totals);
+    assert.equal(t.push(Buffer.from('tcpdump: 10 packets captured, 10 packets received by filter, 2 packets dropped by kernel\ntcpdump: 15 packets cap')), 2);
+    assert.equal(t.push(Buffer.from('tured, 16 packets received by filter, 2 packets dropped by kernel\n')), 0, 'a line split across reads');
+    t.restart(); // a new tcpdump counts from zero again
+    assert.equal(t.push(Buffer.from('4 packets captured\n4 packets received by filter\n1 packet dropped by kernel\n')), 1);
+    assert.deepEqual(totals, { captured: 19, receivedByFilter: 20, droppedByKernel: 3, droppedByInterface: 0 });
   });
 });

@@ -1,13 +1,18 @@
 // Live capture: tcpdump writes pcap to a pipe (`-w -`, packet-buffered with -U) and we read it with
 // our own streaming reader. The BPF filter keeps only SIP ports, so the kernel drops RTP and the
 // rest before anything is copied to us. The argument vector is built from validated numbers and an
-// interface name; no shell is involved.
+// interface name; no shell is involved. Every statsIntervalMs tcpdump gets SIGUSR1 and writes its
+// counters to stderr; they land in stats.tcpdump, and a kernel drop is logged as a warning.
+import type { ChildProcess } from 'node:child_process';
 import { AppError } from '../../core/errors.ts';
+import { silentLogger, type Logger } from '../../core/log.ts';
 import type { RawEvent } from '../../core/types.ts';
-import { countSkip, createStats, type EventSource, SourceSetupError } from '../source.ts';
+import { countSkip, createStats, type EventSource, SourceSetupError, type SourceStats } from '../source.ts';
 import { runProcess } from '../subprocess.ts';
-import { recordEvents } from './events.ts';
+import { SipEventDecoder } from './events.ts';
 import { PcapFormatError, PcapReader } from './pcap.ts';
+import type { TcpLimits } from './tcp-stream.ts';
+import { type TcpdumpCounters, TcpdumpCounterTracker, zeroCounters } from './tcpdump-stats.ts';
 
 /** sip.ports after the schema: inclusive ranges. */
 export interface PortRange {
@@ -27,7 +32,23 @@ export interface CaptureOptions {
    */
   immediate?: boolean;
   env?: NodeJS.ProcessEnv;
+  /** How often tcpdump is asked for its counters (SIGUSR1), ms; default 10 000. */
+  statsIntervalMs?: number;
+  /** TCP reassembly bounds (default DEFAULT_TCP_LIMITS). */
+  tcp?: Partial<TcpLimits>;
+  /** Warnings: packets dropped by the kernel. */
+  log?: Logger;
 }
+
+/** The capture source's stats: the common counts, tcpdump's own counters and the TCP state. */
+export interface CaptureStats extends SourceStats {
+  /** Summed over every tcpdump run so far; as fresh as the last SIGUSR1 report. */
+  tcpdump: TcpdumpCounters;
+  /** TCP flows tracked and bytes held for reassembly right now. */
+  tcp: { flows: number; bufferedBytes: number };
+}
+
+const STATS_INTERVAL_MS = 10_000;
 
 const IFACE = /^[A-Za-z0-9_.:@][A-Za-z0-9_.:@-]{0,14}$/;
 
@@ -52,16 +73,30 @@ export function tcpdumpArgs(opts: Pick<CaptureOptions, 'interface' | 'ports' | '
   return ['-i', opts.interface, '-U', '-n', '-s', '0', '-B', '32768', ...(opts.immediate === false ? [] : ['--immediate-mode']), '-w', '-', captureFilter(opts.ports)];
 }
 
-export function captureSource(opts: CaptureOptions): EventSource {
+export function captureSource(opts: CaptureOptions): EventSource & { stats: CaptureStats } {
   const args = tcpdumpArgs(opts);
   const command = opts.command ?? 'tcpdump';
   const id = `capture:${opts.interface}`;
-  const stats = createStats();
+  const log = opts.log ?? silentLogger;
+  const stats: CaptureStats = { ...createStats(), tcpdump: zeroCounters(), tcp: { flows: 0, bufferedBytes: 0 } };
+  const counters = new TcpdumpCounterTracker(stats.tcpdump);
   async function* events(signal: AbortSignal): AsyncGenerator<RawEvent> {
     const reader = new PcapReader((reason) => countSkip(stats, reason));
+    const decoder = new SipEventDecoder(id, stats, { tcp: opts.tcp });
+    const reports = new CounterReports(opts.statsIntervalMs ?? STATS_INTERVAL_MS);
+    counters.restart();
+    const onStderr = (chunk: Buffer): void => {
+      if (chunk.includes('listening on')) reports.ready();
+      const dropped = counters.push(chunk);
+      if (dropped > 0) {
+        log.warn({ source: id, dropped, droppedByKernel: stats.tcpdump.droppedByKernel }, 'tcpdump: packets dropped by kernel (capture buffer full): attackers may go unseen');
+      }
+    };
     try {
-      for await (const chunk of runProcess(command, args, signal, { env: opts.env })) {
-        for (const rec of reader.push(chunk)) yield* recordEvents(rec, id, stats);
+      for await (const chunk of runProcess(command, args, signal, { env: opts.env, onStderr, onSpawn: (c) => reports.start(c) })) {
+        reports.ready();
+        for (const rec of reader.push(chunk)) yield* decoder.record(rec);
+        stats.tcp = { flows: decoder.tcp.flowCount, bufferedBytes: decoder.tcp.bufferedBytes };
       }
     } catch (e) {
       if (e instanceof PcapFormatError) throw new AppError('ERR_SOURCE', `${command} wrote no pcap: ${e.message}`);
@@ -69,7 +104,36 @@ export function captureSource(opts: CaptureOptions): EventSource {
         throw new SourceSetupError('ERR_NOT_ROOT', e.message, { cause: e, hint: 'live capture needs root or CAP_NET_RAW for tcpdump' });
       }
       throw e;
+    } finally {
+      reports.stop();
     }
   }
   return { id, stats, events };
+}
+
+/**
+ * Sends tcpdump SIGUSR1 every intervalMs, but only once it is up ("listening on", or pcap on
+ * stdout): before tcpdump installs its handler, SIGUSR1 would kill it.
+ */
+class CounterReports {
+  private timer: NodeJS.Timeout | null = null;
+  private isReady = false;
+
+  constructor(private readonly intervalMs: number) {}
+
+  start(child: ChildProcess): void {
+    this.timer = setInterval(() => {
+      if (this.isReady && child.exitCode === null && child.signalCode === null) child.kill('SIGUSR1');
+    }, this.intervalMs);
+    this.timer.unref();
+  }
+
+  ready(): void {
+    this.isReady = true;
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
 }

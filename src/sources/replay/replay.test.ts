@@ -25,10 +25,12 @@ async function all(path: string, opts: ReplayOptions = {}): Promise<RawEvent[]> 
 const callIds = (evs: RawEvent[]) => evs.map((e) => (e.type === 'sip' ? /Call-ID: (\S+)/.exec(e.payload.toString())![1] : '?'));
 
 const T0 = Date.UTC(2026, 10, 27, 4, 30, 28);
+let tcpSeq = 1; // the TCP packets are one stream: each segment's seq follows the last one's bytes
+const nextSeq = (msg: Buffer) => (tcpSeq += msg.length) - msg.length;
 const PACKETS = Array.from({ length: 30 }, (_, i) => ({
   at: T0 + i * 1000,
   data: ethernet(i % 3 === 2
-    ? ipv4('203.0.113.9', '192.0.2.1', 'tcp', tcp(40000, 5060, sipMessage('INVITE', `p${i}`)))
+    ? ipv4('203.0.113.9', '192.0.2.1', 'tcp', tcp(40000, 5060, sipMessage('INVITE', `p${i}`), nextSeq(sipMessage('INVITE', `p${i}`))))
     : ipv4('203.0.113.9', '192.0.2.1', 'udp', udp(i % 3 === 1 ? 40001 : 5070, i % 3 === 1 ? 9999 : 5060, sipMessage('REGISTER', `p${i}`)))),
 }));
 const EXPECTED = PACKETS.map((_, i) => `p${i}`);

@@ -8,7 +8,7 @@ import { pipeline, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { AppError, errorMessage } from '../../core/errors.ts';
 import type { Endpoint, RawEvent } from '../../core/types.ts';
-import { recordEvents } from '../capture/events.ts';
+import { SipEventDecoder } from '../capture/events.ts';
 import { detectPcap, PcapFormatError, PcapReader } from '../capture/pcap.ts';
 import type { PortRange } from '../capture/tcpdump.ts';
 import { LineSplitter } from '../lines.ts';
@@ -89,15 +89,17 @@ async function* pcapEvents(chunks: AsyncIterable<Buffer>, source: string, stats:
   const reader = new PcapReader((reason) => countSkip(stats, reason));
   const onPort = (port: number): boolean => ports!.some((r) => port >= r.from && port <= r.to);
   const keep = ports ? (src: Endpoint, dst: Endpoint) => onPort(src.port) || onPort(dst.port) : undefined;
+  const decoder = new SipEventDecoder(source, stats, { keep });
   try {
     for await (const chunk of chunks) {
-      for (const rec of reader.push(chunk)) yield* recordEvents(rec, source, stats, keep);
+      for (const rec of reader.push(chunk)) yield* decoder.record(rec);
     }
   } catch (e) {
     if (e instanceof PcapFormatError) throw new AppError('ERR_USAGE', `${source.slice(7)}: ${e.message}`);
     throw e;
   }
   reader.end();
+  yield* decoder.end();
 }
 
 async function* pcapngEvents(chunks: AsyncIterable<Buffer>, source: string, stats: SourceStats, opts: ReplayOptions, signal: AbortSignal): AsyncGenerator<RawEvent> {

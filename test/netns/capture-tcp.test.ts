@@ -1,0 +1,141 @@
+// The daemon reads SIP over TCP from the wire whole: `sipwarden run` captures (tcpdump) in the
+// receiver namespace while a client in the sender namespace writes one REGISTER in several TCP
+// segments (TCP_NODELAY, pauses between writes), with the scanner User-Agent cut in two. No single
+// packet holds "friendly-scanner", so only reassembly can see it: the daemon must ban the client
+// by rule:scanner, count exactly one message, lose nothing, and show tcpdump's own counters in
+// `sipwarden status --json`.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import readline from 'node:readline';
+import { after, before, describe, test } from 'node:test';
+import { Agent } from './agent-client.ts';
+import { DaemonProcess } from './attack-lab.ts';
+import { cliUnavailable, sipwarden, sipwardenOk, TempConfig } from './cli.ts';
+import { cleanupLeftovers, createLab, mustIn, netnsUnavailable, RCV_V4, senderV4, type Lab } from './harness.ts';
+
+const unavailable = (await netnsUnavailable()) ?? cliUnavailable();
+if (unavailable) console.log(`# skipping the TCP capture test: ${unavailable}`);
+
+const PORT = 5060;
+const UA = 'friendly-scanner';
+
+// Runs inside the sender namespace: connects from argv[1] to argv[2]:argv[3], then obeys stdin
+// lines: "ka" writes a CRLFCRLF keep-alive; "send <json array of strings>" writes each piece
+// 60 ms apart and prints "sent".
+const CLIENT = `
+const net = require('node:net');
+const [src, dst, port] = process.argv.slice(1);
+const sock = net.connect({ host: dst, port: Number(port), localAddress: src });
+sock.setNoDelay(true);
+sock.on('error', (e) => { console.log('error ' + e.message); process.exit(1); });
+sock.on('connect', () => console.log('connected'));
+sock.resume();
+require('node:readline').createInterface({ input: process.stdin }).on('line', async (line) => {
+  if (line === 'ka') return void sock.write('\\r\\n\\r\\n');
+  if (!line.startsWith('send ')) return;
+  for (const piece of JSON.parse(line.slice(5))) {
+    sock.write(piece);
+    await new Promise((r) => setTimeout(r, 60));
+  }
+  console.log('sent');
+});
+process.stdin.on('end', () => { sock.destroy(); process.exit(0); });
+`;
+
+class Client {
+  readonly lines: string[] = [];
+  private constructor(readonly proc: ChildProcessWithoutNullStreams) {
+    readline.createInterface({ input: proc.stdout }).on('line', (l) => this.lines.push(l));
+  }
+  static async start(ns: string, src: string): Promise<Client> {
+    const proc = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', CLIENT, src, RCV_V4, String(PORT)], { stdio: 'pipe' });
+    const c = new Client(proc);
+    await waitFor('the client connects', async () => c.lines.includes('connected'), 10_000);
+    return c;
+  }
+  write(line: string): void {
+    this.proc.stdin.write(line + '\n');
+  }
+  async stop(): Promise<void> {
+    if (this.proc.exitCode !== null) return;
+    const exited = new Promise((r) => this.proc.once('exit', r));
+    this.proc.stdin.end();
+    const timer = setTimeout(() => this.proc.kill('SIGKILL'), 3000);
+    await exited;
+    clearTimeout(timer);
+  }
+}
+
+async function waitFor(what: string, ok: () => Promise<boolean>, ms: number, meanwhile?: () => void): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await ok())) {
+    if (Date.now() > end) assert.fail(`timed out after ${ms} ms waiting for: ${what}`);
+    meanwhile?.();
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+describe('the daemon reassembles SIP over TCP from the capture', { skip: unavailable ?? false, timeout: 90_000 }, () => {
+  let lab: Lab;
+  let rcv: Agent;
+  let daemon: DaemonProcess | null = null;
+  let client: Client | null = null;
+  const cfg = new TempConfig();
+  let iface = '';
+
+  before(async () => {
+    await cleanupLeftovers();
+    lab = await createLab({ senders: 2 });
+    rcv = await Agent.start(lab.rcv);
+    await rcv.listen([PORT]);
+    // The receiver's end of the veth pair: "2: swXr@if3: <...>".
+    iface = /^\d+: ([^@:]+)/m.exec(await mustIn(lab.rcv, 'ip', ['-o', 'link', 'show', 'type', 'veth']))![1];
+    cfg.write({ firewall: { backend: 'nftables' }, detect: { capture: { interface: iface } }, log: { level: 'info' } });
+    daemon = await DaemonProcess.start(lab.rcv, cfg.file);
+  });
+
+  after(async () => {
+    await client?.stop();
+    await daemon?.stop();
+    await rcv?.stop();
+    if (lab) {
+      await sipwarden(lab.rcv, cfg.file, ['remove']).catch(() => undefined);
+      await lab.destroy();
+    }
+    cfg.remove();
+  });
+
+  const captureStats = async () => {
+    const status = JSON.parse(await sipwardenOk(lab.rcv, cfg.file, ['status', '--json']));
+    return status.services?.detection?.sources?.[`capture:${iface}`] as
+      | { received: number; skipped: number; skippedByReason: Record<string, number>; tcpdump: Record<string, number> }
+      | undefined;
+  };
+
+  test('a scanner User-Agent split across TCP segments is read whole and banned; tcpdump counters show in status', async () => {
+    const attacker = senderV4(1);
+    client = await Client.start(lab.snd, attacker);
+    // Keep-alives until tcpdump has reported seeing packets: capture is up, and its counters reach
+    // status (SIGUSR1 every 10 s, status written every 5 s).
+    await waitFor('tcpdump counters in status', async () => ((await captureStats())?.tcpdump?.captured ?? 0) > 0, 30_000, () => client!.write('ka'));
+    const message =
+      `REGISTER sip:${RCV_V4} SIP/2.0\r\nVia: SIP/2.0/TCP ${attacker}:5070;branch=z9hG4bK-split\r\n` +
+      `From: <sip:100@${RCV_V4}>;tag=1\r\nTo: <sip:100@${RCV_V4}>\r\nCall-ID: split-ua-1\r\nCSeq: 1 REGISTER\r\n` +
+      `User-Agent: ${UA}\r\nContent-Length: 0\r\n\r\n`;
+    const ua = message.indexOf(UA);
+    const cuts = [0, 10, ua + 8, message.length - 3, message.length];
+    client.write(`send ${JSON.stringify(cuts.slice(1).map((end, i) => message.slice(cuts[i], end)))}`);
+    await waitFor('the client sent every piece', async () => client!.lines.includes('sent'), 5000);
+    const ban = await daemon!.banOf(attacker, 5000);
+    assert.ok(ban, `no ban of ${attacker}:\n${daemon!.tail()}`);
+    assert.equal(ban.origin, 'rule:scanner');
+    assert.match(String(ban.reason), /friendly-scanner/);
+    const check = JSON.parse(await sipwardenOk(lab.rcv, cfg.file, ['check', attacker, '--json'])) as { blocked: boolean };
+    assert.equal(check.blocked, true);
+    await waitFor('the message counted in status', async () => ((await captureStats())?.received ?? 0) >= 1, 10_000);
+    const stats = (await captureStats())!;
+    assert.equal(stats.received, 1, 'exactly one message: the keep-alives and the pieces are not events');
+    assert.deepEqual(stats.skippedByReason, {}, 'nothing dropped');
+    assert.ok(stats.tcpdump.receivedByFilter >= stats.tcpdump.captured && stats.tcpdump.droppedByKernel === 0, JSON.stringify(stats.tcpdump));
+  });
+});
