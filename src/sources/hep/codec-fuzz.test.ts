@@ -7,14 +7,14 @@ import { test } from 'node:test';
 import { gen } from '../../sip/testgen.ts';
 import { decodeHep, encodeHep } from './codec.ts';
 
-const seeds = readFileSync(new URL('../../../test/fixtures/hep/kamailio-5.6.3.txt', import.meta.url), 'utf8')
+const seeds: Buffer[] = readFileSync(new URL('../../../test/fixtures/hep/kamailio-5.6.3.txt', import.meta.url), 'utf8')
   .split('\n')
   .filter((l) => l !== '' && !l.startsWith('#'))
   .map((hex) => Buffer.from(hex, 'hex'));
 seeds.push(
   encodeHep({
     family: 4, ipProto: 17, src: { ip: '203.0.113.5', port: 5060 }, dst: { ip: '192.0.2.1', port: 5060 },
-    timeSec: 1795700000, timeUsec: 5, protoType: 1, captureId: 7, password: 'k', payload: Buffer.from('OPTIONS sip:a SIP/2.0\r\n\r\n'),
+    timeSec: 1795700000, timeUsec: 5, protocolType: 1, captureId: 7, authKey: 'k', payload: Buffer.from('OPTIONS sip:a SIP/2.0\r\n\r\n'),
   }),
 );
 
