@@ -24,6 +24,9 @@ export class AsteriskSignatureStats {
   }
 }
 
+/** Signature.eventTypes of the log signatures: the daemon offers them log lines only. */
+export const LOG_LINES: readonly RawEvent['type'][] = ['log-line'];
+
 /** The process-wide counters the daemon reads; tests pass their own. */
 export const asteriskStats = new AsteriskSignatureStats();
 

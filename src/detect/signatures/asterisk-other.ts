@@ -4,7 +4,7 @@
 // end of the line after the attacker's text.
 import type { RawEvent } from '../../core/types.ts';
 import type { Signature } from '../signature.ts';
-import { IP_TEXT, accountOf, asteriskStats, lineOffense, type AsteriskSignatureStats } from './asterisk-common.ts';
+import { IP_TEXT, LOG_LINES, accountOf, asteriskStats, lineOffense, type AsteriskSignatureStats } from './asterisk-common.ts';
 import { asteriskLineOf, type AsteriskLine } from './asterisk-line.ts';
 
 const ALERT_LEVELS = new Set(['NOTICE', 'WARNING', 'SECURITY']);
@@ -22,6 +22,7 @@ export function asteriskIax2(stats: AsteriskSignatureStats = asteriskStats): Sig
   const id = 'asterisk-iax2';
   return {
     id,
+    eventTypes: LOG_LINES,
     match(ev) {
       const line = alertLine(ev, 'iax');
       if (!line) return null;
@@ -48,6 +49,7 @@ export function asteriskManager(stats: AsteriskSignatureStats = asteriskStats): 
   const id = 'asterisk-manager';
   return {
     id,
+    eventTypes: LOG_LINES,
     match(ev) {
       const line = alertLine(ev, 'manager');
       const m = line && MANAGER.exec(line.message);
@@ -67,6 +69,7 @@ export function asteriskFreepbxUnknown(stats: AsteriskSignatureStats = asteriskS
   const id = 'asterisk-freepbx-unknown';
   return {
     id,
+    eventTypes: LOG_LINES,
     match(ev) {
       const line = alertLine(ev, '');
       if (!line || !line.message.startsWith('Ext. ')) return null;

@@ -6,7 +6,7 @@
 import { normalizeIp } from '../../core/ip.ts';
 import type { Offense, RawEvent } from '../../core/types.ts';
 import type { Signature } from '../signature.ts';
-import { accountOf, asteriskStats, lineOffense, safeText, type AsteriskSignatureStats } from './asterisk-common.ts';
+import { LOG_LINES, accountOf, asteriskStats, lineOffense, safeText, type AsteriskSignatureStats } from './asterisk-common.ts';
 import { asteriskLineOf } from './asterisk-line.ts';
 import { kindOf, parseSecurityMessage, splitAddress } from './asterisk-security-events.ts';
 
@@ -14,6 +14,7 @@ export function asteriskSecurityLog(stats: AsteriskSignatureStats = asteriskStat
   const id = 'asterisk-security';
   return {
     id,
+    eventTypes: LOG_LINES,
     match(ev: RawEvent): Offense | null {
       const line = asteriskLineOf(ev);
       if (!line || line.level !== 'SECURITY') return null;
@@ -43,6 +44,7 @@ export function asteriskSecurityAmi(): Signature {
   const id = 'asterisk-ami-security';
   return {
     id,
+    eventTypes: ['ami'],
     match(ev: RawEvent): Offense | null {
       if (ev.type !== 'ami') return null;
       const f = ev.fields;

@@ -8,7 +8,7 @@
 import type { Offense, OffenseKind, RawEvent } from '../../core/types.ts';
 import type { Signature } from '../signature.ts';
 import {
-  IP_TEXT, asteriskStats, lineOffense, occurrences, safeText, sipUserOf, type AsteriskSignatureStats,
+  IP_TEXT, LOG_LINES, asteriskStats, lineOffense, occurrences, safeText, sipUserOf, type AsteriskSignatureStats,
 } from './asterisk-common.ts';
 import { asteriskLineOf, type AsteriskLine } from './asterisk-line.ts';
 
@@ -39,6 +39,7 @@ export function asteriskSipRegister(stats: AsteriskSignatureStats = asteriskStat
   const id = 'asterisk-sip-register';
   return {
     id,
+    eventTypes: LOG_LINES,
     match(ev) {
       const line = sipLine(ev, 'Registration from ');
       const m = line && REGISTER.exec(line.message);
@@ -57,6 +58,7 @@ export function asteriskSipHacking(stats: AsteriskSignatureStats = asteriskStats
   const id = 'asterisk-sip-hacking';
   return {
     id,
+    eventTypes: LOG_LINES,
     match(ev) {
       const line = sipLine(ev, 'hacking attempt detected ');
       const m = line && HACKING.exec(line.message);
@@ -76,6 +78,7 @@ export function asteriskCallRejected(stats: AsteriskSignatureStats = asteriskSta
   const id = 'asterisk-call-rejected';
   return {
     id,
+    eventTypes: LOG_LINES,
     match(ev) {
       const line = sipLine(ev, 'Call from ');
       if (!line || !line.message.endsWith("'.") && !line.message.endsWith("'")) return null;
@@ -109,6 +112,7 @@ export function asteriskPjsipRequest(stats: AsteriskSignatureStats = asteriskSta
   const id = 'asterisk-pjsip-request';
   return {
     id,
+    eventTypes: LOG_LINES,
     match(ev) {
       const line = sipLine(ev, 'Request ');
       const m = line && PJSIP.exec(line.message);
