@@ -75,19 +75,23 @@ function parsePlain(line: string): AsteriskLine | typeof OTHER_LEVEL | null {
     stamp = s[1] ?? '';
     pos = SYSLOG_HEAD.lastIndex;
   }
+  let stampStart = -1;
+  let stampEnd = -1;
   if (line.charCodeAt(pos) === 91 /* [ */) {
     const close = line.indexOf(']', pos);
     if (close - pos < 9 || close - pos > 33) return null;
-    stamp = line.slice(pos + 1, close); // Asterisk's own stamp wins over syslog's
+    stampStart = pos + 1;
+    stampEnd = close;
     pos = close + 1;
     while (line.charCodeAt(pos) === 32) pos++;
   }
-  // Cheap level check first: most lines are VERBOSE and stop here, before any regex.
+  // Cheap level check first: most lines are VERBOSE and stop here, before any regex or copy.
   const level = alertLevelAt(line, pos);
   if (level === null) {
     const c = line.charCodeAt(pos);
     return c >= 65 && c <= 90 ? OTHER_LEVEL : null;
   }
+  if (stampStart !== -1) stamp = line.slice(stampStart, stampEnd); // Asterisk's own stamp wins over syslog's
   AFTER_LEVEL.lastIndex = pos + level.length;
   const m = AFTER_LEVEL.exec(line);
   if (!m) return null;
