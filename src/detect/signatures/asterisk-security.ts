@@ -20,9 +20,9 @@ export function asteriskSecurityLog(stats: AsteriskSignatureStats = asteriskStat
       if (!line || line.level !== 'SECURITY') return null;
       const p = parseSecurityMessage(line.message);
       if (!p.ok) return p.reason === 'ambiguous RemoteAddress' ? stats.refuse(p.reason) : null;
-      const kind = kindOf(p.event, p.usingPassword);
-      const addr = splitAddress(p.remote);
+      const kind = kindOf(p.info, p.usingPassword);
       if (!kind) return null;
+      const addr = splitAddress(p.remote);
       if (!addr) return stats.refuse('bad address');
       const account = accountOf(p.account);
       return lineOffense(id, ev, line, {
