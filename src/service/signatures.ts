@@ -1,11 +1,16 @@
-// Every signature the config enables: the Asterisk log and AMI families and the SIP-wire family.
+// Every signature the config enables: the Asterisk log and AMI families (the log ones behind their
+// dispatcher) and the SIP-wire family.
 import type { Config } from '../config/schema.ts';
 import type { Signature } from '../detect/signature.ts';
-import { asteriskSignatures, sipSignatures } from '../detect/signatures/index.ts';
+import { asteriskDaemonSignatures, asteriskSignatures, sipSignatures } from '../detect/signatures/index.ts';
 
-export function configuredSignatures(config: Config): Signature[] {
+/**
+ * oneByOne: each Asterisk log signature on its own instead of behind the dispatcher (same offenses,
+ * slower), for `test-signature`, which selects and counts signatures by id.
+ */
+export function configuredSignatures(config: Config, opts: { oneByOne?: boolean } = {}): Signature[] {
   return [
-    ...asteriskSignatures(),
+    ...(opts.oneByOne ? asteriskSignatures() : asteriskDaemonSignatures()),
     ...sipSignatures({ registerDomains: config.sip.register_domains, userAgents: config.sip.user_agents, injection: config.sip.injection }),
   ];
 }

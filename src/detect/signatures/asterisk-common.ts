@@ -1,6 +1,7 @@
 // Helpers shared by the Asterisk signatures: refusal counters, safe text, IP extraction.
 import { normalizeIp } from '../../core/ip.ts';
 import type { Offense, OffenseKind, RawEvent } from '../../core/types.ts';
+import type { Signature } from '../signature.ts';
 import { parseStamp, type AsteriskLine } from './asterisk-line.ts';
 
 /** Why a line that looked like an attack was refused instead of producing an offense. */
@@ -22,6 +23,15 @@ export class AsteriskSignatureStats {
   count(reason: RefusalReason): number {
     return this.refused.get(reason) ?? 0;
   }
+}
+
+/**
+ * An Asterisk log signature that says how the messages it can match begin, so the daemon's dispatcher
+ * (asterisk-dispatch.ts) offers it only those lines. Absent: it is offered every alert-level line.
+ */
+export interface LogSignature extends Signature {
+  /** Fixed texts the message (the part after Asterisk's prefix) must start with to match. */
+  messageStarts?: readonly string[];
 }
 
 /** Signature.eventTypes of the log signatures: the daemon offers them log lines only. */

@@ -6,15 +6,16 @@
 import { normalizeIp } from '../../core/ip.ts';
 import type { Offense, RawEvent } from '../../core/types.ts';
 import type { Signature } from '../signature.ts';
-import { LOG_LINES, accountOf, asteriskStats, lineOffense, safeText, type AsteriskSignatureStats } from './asterisk-common.ts';
+import { LOG_LINES, accountOf, asteriskStats, lineOffense, safeText, type AsteriskSignatureStats, type LogSignature } from './asterisk-common.ts';
 import { asteriskLineOf } from './asterisk-line.ts';
 import { kindOf, parseSecurityMessage, splitAddress } from './asterisk-security-events.ts';
 
-export function asteriskSecurityLog(stats: AsteriskSignatureStats = asteriskStats): Signature {
+export function asteriskSecurityLog(stats: AsteriskSignatureStats = asteriskStats): LogSignature {
   const id = 'asterisk-security';
   return {
     id,
     eventTypes: LOG_LINES,
+    messageStarts: ['SecurityEvent="'],
     match(ev: RawEvent): Offense | null {
       const line = asteriskLineOf(ev);
       if (!line || line.level !== 'SECURITY') return null;
