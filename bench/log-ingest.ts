@@ -18,7 +18,8 @@ import { FakeClock } from '../src/core/clock.ts';
 import type { RawEvent } from '../src/core/types.ts';
 import { DetectionEngine } from '../src/detect/engine.ts';
 import { engineConfigFrom } from '../src/detect/rules/config.ts';
-import { asteriskSignatures } from '../src/detect/signatures/index.ts';
+import { signaturesByType } from '../src/detect/signature.ts';
+import { configuredSignatures } from '../src/service/signatures.ts';
 import { followLines } from '../src/sources/asterisk-log/follow.ts';
 import { daemonLogIngest, type IngestRun } from './tools/daemon-log-ingest.ts';
 import { writeAsteriskLog } from './tools/asterisk-log-gen.ts';
@@ -66,8 +67,9 @@ function inMemory(file: string) {
   const lines = readFileSync(file, 'utf8').split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
   const clock = new FakeClock(new Date(2026, 10, 27, 12).getTime());
-  const sigs = asteriskSignatures();
-  const engine = new DetectionEngine(engineConfigFrom(configSchema.parse({})), { clock });
+  const config = configSchema.parse({});
+  const sigs = signaturesByType(configuredSignatures(config))['log-line']; // the daemon's, for log lines
+  const engine = new DetectionEngine(engineConfigFrom(config), { clock });
   /** The addresses of failures (what fail2ban's filter matches), to compare with fail2ban-regex. */
   const failures = new Set<string>();
   let offenses = 0;
