@@ -40,11 +40,18 @@ export const LOG_LINES: readonly RawEvent['type'][] = ['log-line'];
 /** The process-wide counters the daemon reads; tests pass their own. */
 export const asteriskStats = new AsteriskSignatureStats();
 
-const PRINTABLE = /^[\x20-\x7e\u00a0-\uffff]*$/;
+/** Same as /^[\x20-\x7e\u00a0-\uffff]*$/, without a regex call for the short strings it sees. */
+function isPrintable(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || (c > 0x7e && c < 0xa0)) return false;
+  }
+  return true;
+}
 
 /** Attacker text made printable and short, for `detail` and `account` (never spread into a log record). */
 export function safeText(s: string, max = 64): string {
-  if (s.length <= max && PRINTABLE.test(s)) return s;
+  if (s.length <= max && isPrintable(s)) return s;
   const clean = s.replace(/[^\x20-\x7e\u00a0-\uffff]/g, '?');
   return clean.length > max ? `${clean.slice(0, max)}…` : clean;
 }

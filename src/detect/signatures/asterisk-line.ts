@@ -31,16 +31,13 @@ const SYSLOG_HEAD =
 const AFTER_LEVEL = / ?\[\d+\](?:\[C-[0-9a-fA-F]+\])?:? +(?:([\w/.-]+\.c)(?::\d+)?(?: in)?(?: \w+)?: +)?/y;
 
 /** The levels attacks are logged at; VERBOSE/DEBUG lines echo attacker text and are never read. */
-const ALERT_LEVELS = ['SECURITY', 'NOTICE', 'WARNING'] as const;
-
 function alertLevelAt(line: string, pos: number): string | null {
-  for (const level of ALERT_LEVELS) {
-    if (line.startsWith(level, pos)) {
-      const next = line.charCodeAt(pos + level.length);
-      return next >= 65 && next <= 90 ? null : level; // "NOTICES" is not NOTICE
-    }
-  }
-  return null;
+  // One character decides which level it can be: most lines are VERBOSE and stop here.
+  const c = line.charCodeAt(pos);
+  const level = c === 83 /* S */ ? 'SECURITY' : c === 78 /* N */ ? 'NOTICE' : c === 87 /* W */ ? 'WARNING' : null;
+  if (level === null || !line.startsWith(level, pos)) return null;
+  const next = line.charCodeAt(pos + level.length);
+  return next >= 65 && next <= 90 ? null : level; // "NOTICES" is not NOTICE
 }
 
 // ESC[...m and its "#033[...m" rendering (rsyslog escapes control characters that way).
