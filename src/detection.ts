@@ -85,6 +85,7 @@ export class Detection {
     }
   }
 
+  /** The events a source read together (a log chunk's lines), one after the other. */
   handleBatch(batch: readonly RawEvent[]): void {
     for (const ev of batch) this.handle(ev);
   }
