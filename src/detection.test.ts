@@ -1,5 +1,6 @@
-// The daemon's detection pipeline with an in-memory source: refused (hostile) log lines are counted
-// in the status snapshot and logged once a minute at most, and the status text shows them.
+// The daemon's detection pipeline with in-memory sources: batches preferred over single events, each
+// event offered only to signatures of its type; refused (hostile) log lines counted in the status
+// snapshot, logged once a minute at most, and shown by the status text.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,8 +10,9 @@ import { Writable } from 'node:stream';
 import { serviceLines } from './cli/commands/status-text.ts';
 import { configSchema } from './config/schema.ts';
 import { FakeClock } from './core/clock.ts';
-import { createLogger } from './core/log.ts';
+import { createLogger, silentLogger } from './core/log.ts';
 import type { RawEvent } from './core/types.ts';
+import type { Signature } from './detect/signature.ts';
 import { Detection } from './detection.ts';
 import { AsteriskSignatureStats } from './detect/signatures/index.ts';
 import type { BanService } from './service/bans.ts';
@@ -42,7 +44,7 @@ test('refused log lines show in status and the log (once a minute), and never ba
   const config = configSchema.parse({});
   const refusals = new AsteriskSignatureStats();
   const detection = new Detection({
-    config, sources: [source], signatures: configuredSignatures(config, refusals), refusals,
+    config, sources: [source], signatures: configuredSignatures(config, { stats: refusals }), refusals,
     bans: () => bans, store, clock, log, isFriend: () => false,
   });
   try {
@@ -68,4 +70,45 @@ test('status text keeps unknown services and source fields visible', () => {
   assert.ok(lines.includes('  capture: received 5, skipped 1, restarts 0, dropped_by_kernel 3'), lines.join('\n'));
   assert.ok(lines.includes('    skipped: truncated 1'));
   assert.ok(lines.includes('    last error: tcpdump exited'));
+});
+
+const line = (n: number): RawEvent => ({ type: 'log-line', source: 'log', at: n, line: `line ${n}` });
+
+test('Detection reads batches when a source has them, and offers events only to signatures of their type', async () => {
+  const offered: string[] = [];
+  const spy = (id: string, eventTypes?: RawEvent['type'][]): Signature => ({
+    id,
+    eventTypes,
+    match(ev) {
+      offered.push(`${id}:${ev.type}`);
+      return null;
+    },
+  });
+  const source: EventSource = {
+    id: 'log',
+    stats: createStats(),
+    events: () => {
+      throw new Error('events() must not be called when batches() exists');
+    },
+    async *batches(signal) {
+      yield [line(1), line(2)];
+      yield [line(3)];
+      while (!signal.aborted) await new Promise((r) => setTimeout(r, 5));
+    },
+  };
+  const detection = new Detection({
+    config: configSchema.parse({}),
+    sources: [source],
+    signatures: [spy('log', ['log-line']), spy('sip', ['sip']), spy('any')],
+    bans: () => assert.fail('no decision expected'),
+    store: {} as Store,
+    clock: new FakeClock(),
+    log: silentLogger,
+    isFriend: () => false,
+  });
+  await detection.start();
+  await detection.stop();
+  assert.equal(detection.counts.events, 3);
+  assert.equal(detection.counts.errors, 0);
+  assert.deepEqual(offered, ['log:log-line', 'any:log-line', 'log:log-line', 'any:log-line', 'log:log-line', 'any:log-line']);
 });

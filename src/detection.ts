@@ -7,7 +7,7 @@ import type { Logger } from './core/log.ts';
 import type { Decision, Offense, RawEvent } from './core/types.ts';
 import { DetectionEngine } from './detect/engine.ts';
 import { engineConfigFrom } from './detect/rules/config.ts';
-import type { Signature } from './detect/signature.ts';
+import { signaturesByType, type Signature } from './detect/signature.ts';
 import type { AsteriskSignatureStats, RefusalReason } from './detect/signatures/asterisk-common.ts';
 import type { BanService } from './service/bans.ts';
 import { SourceSetupError, type EventSource } from './sources/source.ts';
@@ -45,8 +45,10 @@ export class Detection {
   private flushing: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
   readonly counts = { events: 0, offenses: 0, decisions: 0, bans: 0, refused: 0, errors: 0 };
+  private readonly signaturesFor: Record<RawEvent['type'], Signature[]>;
 
   constructor(private readonly deps: DetectionDeps) {
+    this.signaturesFor = signaturesByType(deps.signatures);
     this.engine = new DetectionEngine(engineConfigFrom(deps.config), {
       clock: deps.clock,
       isFriend: deps.isFriend,
@@ -89,7 +91,9 @@ export class Detection {
 
   private async consume(source: EventSource): Promise<void> {
     try {
-      for await (const ev of source.events(this.abort.signal)) this.handle(ev);
+      // Batches when the source offers them: one async step per chunk read, not per line.
+      if (source.batches) for await (const batch of source.batches(this.abort.signal)) this.handleBatch(batch);
+      else for await (const ev of source.events(this.abort.signal)) this.handle(ev);
     } catch (e) {
       if (this.abort.signal.aborted) return;
       if (e instanceof SourceSetupError) throw e;
@@ -98,10 +102,15 @@ export class Detection {
     }
   }
 
+  /** The events a source read together (a log chunk's lines), one after the other. */
+  handleBatch(batch: readonly RawEvent[]): void {
+    for (const ev of batch) this.handle(ev);
+  }
+
   /** One event through every signature; synchronous, so a flood cannot interleave half-counted state. */
   handle(ev: RawEvent): void {
     this.counts.events++;
-    for (const sig of this.deps.signatures) {
+    for (const sig of this.signaturesFor[ev.type]) {
       let o: Offense | null = null;
       try {
         o = sig.match(ev);

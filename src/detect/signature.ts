@@ -33,4 +33,15 @@ export interface Signature {
   id: string;
   /** Pure and total: never throws. */
   match(ev: RawEvent): Offense | null;
+  /**
+   * The event types this signature can match; the daemon offers it no others (absent: every type).
+   * A busy log then meets only the log signatures, not the SIP ones that would return null.
+   */
+  eventTypes?: readonly RawEvent['type'][];
+}
+
+/** The signatures offered each event type, in their order (what the daemon runs per event). */
+export function signaturesByType(signatures: readonly Signature[]): Record<RawEvent['type'], Signature[]> {
+  const offered = (type: RawEvent['type']) => signatures.filter((s) => !s.eventTypes || s.eventTypes.includes(type));
+  return { 'log-line': offered('log-line'), sip: offered('sip'), ami: offered('ami') };
 }

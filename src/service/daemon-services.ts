@@ -15,7 +15,7 @@ function detectionService(d: Daemon): Service | null {
   const detection = new Detection({
     config: d.config,
     sources,
-    signatures: configuredSignatures(d.config, refusals),
+    signatures: configuredSignatures(d.config, { stats: refusals }),
     refusals,
     bans: () => d.bans,
     store: d.store,

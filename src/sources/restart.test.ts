@@ -71,4 +71,32 @@ describe('withRestart', () => {
     await c.stop();
     assert.ok(Date.now() - t0 < 500);
   });
+
+  it('forwards batches() and restarts it as it restarts events()', { timeout: 10_000 }, async () => {
+    let attempt = 0;
+    const inner: EventSource = {
+      id: 'batched',
+      stats: createStats(),
+      events: () => {
+        throw new Error('events() must not be called when batches() is used');
+      },
+      async *batches(signal) {
+        const n = attempt++;
+        yield [line(n), line(n + 100)];
+        if (n === 0) throw new Error('dropped');
+        while (!signal.aborted) await new Promise((r) => setTimeout(r, 5));
+      },
+    };
+    const src = withRestart(inner, { min: 10, max: 100 }, silentLogger);
+    const ac = new AbortController();
+    const seen: number[] = [];
+    for await (const batch of src.batches!(ac.signal)) {
+      seen.push(...batch.map((ev) => ev.at));
+      if (seen.length === 4) ac.abort();
+    }
+    assert.deepEqual(seen, [0, 100, 1, 101]);
+    assert.equal(src.stats.restarts, 1);
+    assert.equal(src.stats.lastError, 'dropped');
+    assert.equal(withRestart(flaky(0, () => new Error('x')), { min: 10, max: 100 }, silentLogger).batches, undefined);
+  });
 });

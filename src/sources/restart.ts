@@ -2,7 +2,6 @@
 // dropped AMI connection or a crashed tcpdump never takes the daemon down.
 import { errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
-import type { RawEvent } from '../core/types.ts';
 import { type EventSource, SourceSetupError, sleep } from './source.ts';
 
 export interface Backoff {
@@ -21,25 +20,30 @@ export const DEFAULT_BACKOFF: Backoff = { min: 1000, max: 60_000 };
  * A source that ends without an abort is restarted too: a follower is not supposed to end.
  */
 export function withRestart(source: EventSource, backoff: Backoff, log: Logger): EventSource {
-  return {
+  const wrapped: EventSource = {
     id: source.id,
     stats: source.stats,
-    events: (signal) => restartLoop(source, backoff, log, signal),
+    events: (signal) => restartLoop(source, (s) => source.events(s), backoff, log, signal),
   };
+  const batches = source.batches?.bind(source);
+  if (batches) wrapped.batches = (signal) => restartLoop(source, batches, backoff, log, signal);
+  return wrapped;
 }
 
-async function* restartLoop(
+/** Runs `run` (the source's events() or batches()) again after each failure, as described above. */
+async function* restartLoop<T>(
   source: EventSource,
+  run: (signal: AbortSignal) => AsyncIterable<T>,
   backoff: Backoff,
   log: Logger,
   signal: AbortSignal,
-): AsyncGenerator<RawEvent> {
+): AsyncGenerator<T> {
   let delay = backoff.min;
   for (let attempt = 0; !signal.aborted; attempt++) {
     const started = Date.now();
     let failure: unknown = null;
     try {
-      yield* source.events(signal);
+      yield* run(signal);
     } catch (e) {
       if (attempt === 0 && e instanceof SourceSetupError) throw e;
       failure = e;

@@ -22,6 +22,17 @@ export interface EventSource {
   stats: SourceStats;
   /** Yields events until the signal aborts. Ends quietly on abort; throws on failure (see withRestart). */
   events(signal: AbortSignal): AsyncIterable<RawEvent>;
+  /**
+   * Optional: the same events in the batches the source reads them (one log chunk's lines), with
+   * the same contract as events(). The daemon prefers it: on a busy log, an async step per event
+   * (a promise per line, twice through withRestart) cost more than the signatures themselves.
+   */
+  batches?(signal: AbortSignal): AsyncIterable<readonly RawEvent[]>;
+}
+
+/** One event at a time out of a batch iterable: events() for a source built on batches(). */
+export async function* eachEvent(batches: AsyncIterable<readonly RawEvent[]>): AsyncGenerator<RawEvent> {
+  for await (const batch of batches) yield* batch;
 }
 
 export function createStats(): SourceStats {

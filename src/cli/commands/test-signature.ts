@@ -29,7 +29,7 @@ export function registerTestSignatureCommand(program: Command, globals: () => Gl
         throw new AppError('ERR_NOT_FOUND', `cannot read ${file}: ${(e as Error).message}`);
       }
       const { config } = loadConfig(globals().config);
-      const all = configuredSignatures(config);
+      const all = configuredSignatures(config, { oneByOne: true });
       const signatures = opts.signature ? all.filter((s) => s.id === opts.signature) : all;
       if (signatures.length === 0) {
         throw new AppError('ERR_NOT_FOUND', `no signature '${opts.signature}'`, { hint: `known: ${all.map((s) => s.id).join(', ')}` });

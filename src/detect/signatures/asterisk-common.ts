@@ -1,6 +1,7 @@
 // Helpers shared by the Asterisk signatures: refusal counters, safe text, IP extraction.
 import { normalizeIp } from '../../core/ip.ts';
 import type { Offense, OffenseKind, RawEvent } from '../../core/types.ts';
+import type { Signature } from '../signature.ts';
 import { parseStamp, type AsteriskLine } from './asterisk-line.ts';
 
 /** Why a line that looked like an attack was refused instead of producing an offense. */
@@ -28,14 +29,33 @@ export class AsteriskSignatureStats {
   }
 }
 
+/**
+ * An Asterisk log signature that says how the messages it can match begin, so the daemon's dispatcher
+ * (asterisk-dispatch.ts) offers it only those lines. Absent: it is offered every alert-level line.
+ */
+export interface LogSignature extends Signature {
+  /** Fixed texts the message (the part after Asterisk's prefix) must start with to match. */
+  messageStarts?: readonly string[];
+}
+
+/** Signature.eventTypes of the log signatures: the daemon offers them log lines only. */
+export const LOG_LINES: readonly RawEvent['type'][] = ['log-line'];
+
 /** The process-wide counters the daemon reads; tests pass their own. */
 export const asteriskStats = new AsteriskSignatureStats();
 
-const PRINTABLE = /^[\x20-\x7e\u00a0-\uffff]*$/;
+/** Same as /^[\x20-\x7e\u00a0-\uffff]*$/, without a regex call for the short strings it sees. */
+function isPrintable(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || (c > 0x7e && c < 0xa0)) return false;
+  }
+  return true;
+}
 
 /** Attacker text made printable and short, for `detail` and `account` (never spread into a log record). */
 export function safeText(s: string, max = 64): string {
-  if (s.length <= max && PRINTABLE.test(s)) return s;
+  if (s.length <= max && isPrintable(s)) return s;
   const clean = s.replace(/[^\x20-\x7e\u00a0-\uffff]/g, '?');
   return clean.length > max ? `${clean.slice(0, max)}…` : clean;
 }

@@ -31,16 +31,13 @@ const SYSLOG_HEAD =
 const AFTER_LEVEL = / ?\[\d+\](?:\[C-[0-9a-fA-F]+\])?:? +(?:([\w/.-]+\.c)(?::\d+)?(?: in)?(?: \w+)?: +)?/y;
 
 /** The levels attacks are logged at; VERBOSE/DEBUG lines echo attacker text and are never read. */
-const ALERT_LEVELS = ['SECURITY', 'NOTICE', 'WARNING'] as const;
-
 function alertLevelAt(line: string, pos: number): string | null {
-  for (const level of ALERT_LEVELS) {
-    if (line.startsWith(level, pos)) {
-      const next = line.charCodeAt(pos + level.length);
-      return next >= 65 && next <= 90 ? null : level; // "NOTICES" is not NOTICE
-    }
-  }
-  return null;
+  // One character decides which level it can be: most lines are VERBOSE and stop here.
+  const c = line.charCodeAt(pos);
+  const level = c === 83 /* S */ ? 'SECURITY' : c === 78 /* N */ ? 'NOTICE' : c === 87 /* W */ ? 'WARNING' : null;
+  if (level === null || !line.startsWith(level, pos)) return null;
+  const next = line.charCodeAt(pos + level.length);
+  return next >= 65 && next <= 90 ? null : level; // "NOTICES" is not NOTICE
 }
 
 // ESC[...m and its "#033[...m" rendering (rsyslog escapes control characters that way).
@@ -75,19 +72,23 @@ function parsePlain(line: string): AsteriskLine | typeof OTHER_LEVEL | null {
     stamp = s[1] ?? '';
     pos = SYSLOG_HEAD.lastIndex;
   }
+  let stampStart = -1;
+  let stampEnd = -1;
   if (line.charCodeAt(pos) === 91 /* [ */) {
     const close = line.indexOf(']', pos);
     if (close - pos < 9 || close - pos > 33) return null;
-    stamp = line.slice(pos + 1, close); // Asterisk's own stamp wins over syslog's
+    stampStart = pos + 1;
+    stampEnd = close;
     pos = close + 1;
     while (line.charCodeAt(pos) === 32) pos++;
   }
-  // Cheap level check first: most lines are VERBOSE and stop here, before any regex.
+  // Cheap level check first: most lines are VERBOSE and stop here, before any regex or copy.
   const level = alertLevelAt(line, pos);
   if (level === null) {
     const c = line.charCodeAt(pos);
     return c >= 65 && c <= 90 ? OTHER_LEVEL : null;
   }
+  if (stampStart !== -1) stamp = line.slice(stampStart, stampEnd); // Asterisk's own stamp wins over syslog's
   AFTER_LEVEL.lastIndex = pos + level.length;
   const m = AFTER_LEVEL.exec(line);
   if (!m) return null;

@@ -3,8 +3,7 @@
 // the message (right after the Asterisk-written prefix, before any attacker text) or anchored at the
 // end of the line after the attacker's text.
 import type { RawEvent } from '../../core/types.ts';
-import type { Signature } from '../signature.ts';
-import { IP_TEXT, accountOf, asteriskStats, lineOffense, type AsteriskSignatureStats } from './asterisk-common.ts';
+import { IP_TEXT, LOG_LINES, accountOf, asteriskStats, lineOffense, type AsteriskSignatureStats, type LogSignature } from './asterisk-common.ts';
 import { asteriskLineOf, type AsteriskLine } from './asterisk-line.ts';
 
 const ALERT_LEVELS = new Set(['NOTICE', 'WARNING', 'SECURITY']);
@@ -18,10 +17,12 @@ function alertLine(ev: RawEvent, fileHas: string): AsteriskLine | null {
 const IAX_HOST = new RegExp(String.raw`^Host ${IP_TEXT} failed (to authenticate as|MD5 authentication for) '(.*?)'(?: \(.*\))?$`);
 const IAX_NOREG = new RegExp(String.raw`^No registration for peer '(.*)' \(from ${IP_TEXT}\)$`);
 
-export function asteriskIax2(stats: AsteriskSignatureStats = asteriskStats): Signature {
+export function asteriskIax2(stats: AsteriskSignatureStats = asteriskStats): LogSignature {
   const id = 'asterisk-iax2';
   return {
     id,
+    eventTypes: LOG_LINES,
+    messageStarts: ['Host ', 'No registration for peer '],
     match(ev) {
       const line = alertLine(ev, 'iax');
       if (!line) return null;
@@ -44,10 +45,11 @@ export function asteriskIax2(stats: AsteriskSignatureStats = asteriskStats): Sig
 const MANAGER = new RegExp(String.raw`^${IP_TEXT} (tried to authenticate with nonexistent user|failed to authenticate as) '(.*)'$`);
 
 /** AMI logins (port 5038) refused, as manager.c logs them. */
-export function asteriskManager(stats: AsteriskSignatureStats = asteriskStats): Signature {
+export function asteriskManager(stats: AsteriskSignatureStats = asteriskStats): LogSignature {
   const id = 'asterisk-manager';
   return {
     id,
+    eventTypes: LOG_LINES,
     match(ev) {
       const line = alertLine(ev, 'manager');
       const m = line && MANAGER.exec(line.message);
@@ -63,10 +65,12 @@ export function asteriskManager(stats: AsteriskSignatureStats = asteriskStats): 
 const FREEPBX = new RegExp(String.raw`"Rejecting unknown SIP connection from ${IP_TEXT}(?::\d+)?"$`);
 
 /** FreePBX's from-sip-external context: Log(WARNING, "Rejecting unknown SIP connection from ${CHANNEL(recvip)}"). */
-export function asteriskFreepbxUnknown(stats: AsteriskSignatureStats = asteriskStats): Signature {
+export function asteriskFreepbxUnknown(stats: AsteriskSignatureStats = asteriskStats): LogSignature {
   const id = 'asterisk-freepbx-unknown';
   return {
     id,
+    eventTypes: LOG_LINES,
+    messageStarts: ['Ext. '],
     match(ev) {
       const line = alertLine(ev, '');
       if (!line || !line.message.startsWith('Ext. ')) return null;

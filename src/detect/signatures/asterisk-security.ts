@@ -7,22 +7,24 @@
 import { normalizeIp } from '../../core/ip.ts';
 import type { Offense, RawEvent } from '../../core/types.ts';
 import type { Signature } from '../signature.ts';
-import { accountOf, asteriskStats, chanSipAttempt, lineOffense, safeText, type AsteriskSignatureStats } from './asterisk-common.ts';
+import { LOG_LINES, accountOf, asteriskStats, chanSipAttempt, lineOffense, safeText, type AsteriskSignatureStats, type LogSignature } from './asterisk-common.ts';
 import { asteriskLineOf } from './asterisk-line.ts';
 import { kindOf, parseSecurityMessage, splitAddress } from './asterisk-security-events.ts';
 
-export function asteriskSecurityLog(stats: AsteriskSignatureStats = asteriskStats): Signature {
+export function asteriskSecurityLog(stats: AsteriskSignatureStats = asteriskStats): LogSignature {
   const id = 'asterisk-security';
   return {
     id,
+    eventTypes: LOG_LINES,
+    messageStarts: ['SecurityEvent="'],
     match(ev: RawEvent): Offense | null {
       const line = asteriskLineOf(ev);
       if (!line || line.level !== 'SECURITY') return null;
       const p = parseSecurityMessage(line.message);
       if (!p.ok) return p.reason === 'ambiguous RemoteAddress' ? stats.refuse(p.reason) : null;
-      const kind = kindOf(p.event, p.usingPassword);
-      const addr = splitAddress(p.remote);
+      const kind = kindOf(p.info, p.usingPassword);
       if (!kind) return null;
+      const addr = splitAddress(p.remote);
       if (!addr) return stats.refuse('bad address');
       const account = accountOf(p.account);
       return lineOffense(id, ev, line, {
@@ -44,6 +46,7 @@ export function asteriskSecurityAmi(): Signature {
   const id = 'asterisk-ami-security';
   return {
     id,
+    eventTypes: ['ami'],
     match(ev: RawEvent): Offense | null {
       if (ev.type !== 'ami') return null;
       const f = ev.fields;

@@ -6,9 +6,8 @@
 // and callid, "Call from '<name>' (...) to extension '<exten>'"), the fixed marker must appear
 // exactly once, else the line is refused and counted ('ambiguous marker').
 import type { Offense, OffenseKind, RawEvent } from '../../core/types.ts';
-import type { Signature } from '../signature.ts';
 import {
-  IP_TEXT, asteriskStats, chanSipAttempt, lineOffense, occurrences, safeText, sipUserOf, type AsteriskSignatureStats,
+  IP_TEXT, LOG_LINES, asteriskStats, chanSipAttempt, lineOffense, occurrences, safeText, sipUserOf, type AsteriskSignatureStats, type LogSignature,
 } from './asterisk-common.ts';
 import { asteriskLineOf, type AsteriskLine } from './asterisk-line.ts';
 
@@ -35,10 +34,12 @@ const REGISTER = new RegExp(
   String.raw`^Registration from '(.*)' failed for '${IP_TEXT}(?::\d+)?' - (Wrong password|Username/auth name mismatch|No matching peer found|Not a local domain|Device does not match ACL|Peer is not supposed to register|ACL error \(permit/deny\))$`,
 );
 
-export function asteriskSipRegister(stats: AsteriskSignatureStats = asteriskStats): Signature {
+export function asteriskSipRegister(stats: AsteriskSignatureStats = asteriskStats): LogSignature {
   const id = 'asterisk-sip-register';
   return {
     id,
+    eventTypes: LOG_LINES,
+    messageStarts: ['Registration from '],
     match(ev) {
       const line = sipLine(ev, 'Registration from ');
       const m = line && REGISTER.exec(line.message);
@@ -54,10 +55,12 @@ export function asteriskSipRegister(stats: AsteriskSignatureStats = asteriskStat
 
 const HACKING = new RegExp(String.raw`^hacking attempt detected '${IP_TEXT}'$`);
 
-export function asteriskSipHacking(stats: AsteriskSignatureStats = asteriskStats): Signature {
+export function asteriskSipHacking(stats: AsteriskSignatureStats = asteriskStats): LogSignature {
   const id = 'asterisk-sip-hacking';
   return {
     id,
+    eventTypes: LOG_LINES,
+    messageStarts: ['hacking attempt detected '],
     match(ev) {
       const line = sipLine(ev, 'hacking attempt detected ');
       const m = line && HACKING.exec(line.message);
@@ -73,10 +76,12 @@ const CALL = new RegExp(
 );
 
 /** chan_sip and res_pjsip_session: an INVITE to an extension that does not exist (toll-fraud dialing). */
-export function asteriskCallRejected(stats: AsteriskSignatureStats = asteriskStats): Signature {
+export function asteriskCallRejected(stats: AsteriskSignatureStats = asteriskStats): LogSignature {
   const id = 'asterisk-call-rejected';
   return {
     id,
+    eventTypes: LOG_LINES,
+    messageStarts: ['Call from '],
     match(ev) {
       const line = sipLine(ev, 'Call from ');
       if (!line || !line.message.endsWith("'.") && !line.message.endsWith("'")) return null;
@@ -106,10 +111,12 @@ const PJSIP = new RegExp(
 );
 
 /** res_pjsip/pjsip_distributor.c log_failed_request. */
-export function asteriskPjsipRequest(stats: AsteriskSignatureStats = asteriskStats): Signature {
+export function asteriskPjsipRequest(stats: AsteriskSignatureStats = asteriskStats): LogSignature {
   const id = 'asterisk-pjsip-request';
   return {
     id,
+    eventTypes: LOG_LINES,
+    messageStarts: ['Request '],
     match(ev) {
       const line = sipLine(ev, 'Request ');
       const m = line && PJSIP.exec(line.message);

@@ -1,4 +1,4 @@
 // The signature registry: each family exports a function returning its signatures.
-export { asteriskSignatures } from './asterisk-all.ts';
+export { asteriskDaemonSignatures, asteriskSignatures } from './asterisk-all.ts';
 export { asteriskStats, AsteriskSignatureStats } from './asterisk-common.ts';
 export { sipSignatures, type SipSignatureOptions } from './sip-all.ts';

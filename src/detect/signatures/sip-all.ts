@@ -1,5 +1,6 @@
 // Every SIP-on-the-wire signature, configured from `sip.*` config values.
 
+import type { RawEvent } from '../../core/types.ts';
 import type { Signature } from '../signature.ts';
 import { effectiveUserAgents, type UserAgentOptions } from './scanner-user-agents.ts';
 import { createAuthFailureSignature, createAuthSuccessSignature } from './sip-auth.ts';
@@ -18,6 +19,8 @@ export interface SipSignatureOptions {
   injection?: boolean;
 }
 
+const SIP_EVENTS: readonly RawEvent['type'][] = ['sip'];
+
 export function sipSignatures(opts: SipSignatureOptions): Signature[] {
   const sigs: Signature[] = [
     createScannerUaSignature(effectiveUserAgents(opts.userAgents)),
@@ -28,5 +31,6 @@ export function sipSignatures(opts: SipSignatureOptions): Signature[] {
     createAuthSuccessSignature(),
   ];
   if (opts.injection !== false) sigs.splice(3, 0, createInjectionSignature());
+  for (const s of sigs) s.eventTypes = SIP_EVENTS; // the daemon offers them SIP messages only
   return sigs;
 }

@@ -59,6 +59,23 @@ describe('asterisk log follower', () => {
     assert.deepEqual(lines(c.events), ['a', 'b', 'c first half']);
   });
 
+  it('batches(): the lines of one read as one batch, blank lines skipped, one arrival time', async () => {
+    const path = fresh();
+    writeFileSync(path, text(['a', '', '  ', 'b', 'c']));
+    const src = asteriskLogSource(path, { ...fast, fromStart: true });
+    const ac = new AbortController();
+    const timer = setTimeout(() => ac.abort(), 5000);
+    const batches: { line: string; at: number }[][] = [];
+    for await (const batch of src.batches!(ac.signal)) {
+      batches.push(batch.map((ev) => ({ line: ev.type === 'log-line' ? ev.line : '', at: ev.at })));
+      ac.abort();
+    }
+    clearTimeout(timer);
+    assert.deepEqual(batches.map((b) => b.map((e) => e.line)), [['a', 'b', 'c']]);
+    assert.equal(new Set(batches[0].map((e) => e.at)).size, 1);
+    assert.equal(src.stats.received, 3);
+  });
+
   it('follows rename rotation: lines written to the renamed file after the rename are not lost', async () => {
     const path = fresh();
     writeFileSync(path, '');

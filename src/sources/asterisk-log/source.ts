@@ -3,7 +3,7 @@ import { systemClock, type Clock } from '../../core/clock.ts';
 import { silentLogger, type Logger } from '../../core/log.ts';
 import type { RawEvent } from '../../core/types.ts';
 import { LineSplitter } from '../lines.ts';
-import { countSkip, createStats, type EventSource, type SourceStats } from '../source.ts';
+import { countSkip, createStats, eachEvent, type EventSource, type SourceStats } from '../source.ts';
 import { runProcess } from '../subprocess.ts';
 import { followLines, type FollowOptions } from './follow.ts';
 
@@ -18,7 +18,7 @@ export function asteriskLogSource(path: string, opts: LogSourceOptions = {}): Ev
   const stats = createStats();
   const clock = opts.clock ?? systemClock;
   const log = (opts.log ?? silentLogger).child({ source: id });
-  async function* events(signal: AbortSignal): AsyncGenerator<RawEvent> {
+  async function* batches(signal: AbortSignal): AsyncGenerator<RawEvent[]> {
     const lines = followLines(path, signal, {
       ...opts,
       onOverlong: () => countSkip(stats, 'overlong-line'),
@@ -26,9 +26,12 @@ export function asteriskLogSource(path: string, opts: LogSourceOptions = {}): Ev
     });
     // fromStart is for the first attempt only: a restart re-reading the whole file would repeat it.
     opts = { ...opts, fromStart: false };
-    for await (const batch of lines) yield* toEvents(batch, id, clock, stats);
+    for await (const batch of lines) {
+      const evs = toEvents(batch, id, clock.now(), stats);
+      if (evs.length > 0) yield evs;
+    }
   }
-  return { id, stats, events };
+  return { id, stats, events: (signal) => eachEvent(batches(signal)), batches };
 }
 
 export interface JournaldOptions {
@@ -49,20 +52,30 @@ export function journaldSource(opts: JournaldOptions = {}): EventSource {
   const id = `journald:${unit}`;
   const stats = createStats();
   const clock = opts.clock ?? systemClock;
-  async function* events(signal: AbortSignal): AsyncGenerator<RawEvent> {
+  async function* batches(signal: AbortSignal): AsyncGenerator<RawEvent[]> {
     const splitter = new LineSplitter(() => countSkip(stats, 'overlong-line'));
     const args = ['-f', '-o', 'cat', '-n', '0', '-u', unit];
     for await (const chunk of runProcess(opts.command ?? 'journalctl', args, signal, { env: opts.env })) {
-      yield* toEvents(splitter.push(chunk), id, clock, stats);
+      const evs = toEvents(splitter.push(chunk), id, clock.now(), stats);
+      if (evs.length > 0) yield evs;
     }
   }
-  return { id, stats, events };
+  return { id, stats, events: (signal) => eachEvent(batches(signal)), batches };
 }
 
-function* toEvents(lines: string[], source: string, clock: Clock, stats: SourceStats): Generator<RawEvent> {
+/** One event per non-blank line; lines read together share their arrival time `at`. */
+function toEvents(lines: string[], source: string, at: number, stats: SourceStats): RawEvent[] {
+  const events: RawEvent[] = [];
   for (const line of lines) {
-    if (line.trim() === '') continue;
+    if (isBlank(line)) continue;
     stats.received++;
-    yield { type: 'log-line', source, at: clock.now(), line };
+    events.push({ type: 'log-line', source, at, line });
   }
+  return events;
+}
+
+/** Blank or whitespace only; a line starting with a visible ASCII character is settled without trim(). */
+function isBlank(line: string): boolean {
+  const c = line.charCodeAt(0);
+  return line.length === 0 || ((c <= 32 || c > 126) && line.trim() === '');
 }
