@@ -8,21 +8,6 @@ import type { CSeq, DigestCredentials, NameAddr, SipUri, Via } from './types.ts'
 import { MAX_LIST_ITEMS, parseNameAddr, parseUri, splitList } from './uri.ts';
 import { parseVia } from './via.ts';
 
-export interface ScanResult {
-  text: string;
-  buf: Buffer;
-  method: string | null;
-  requestUri: string | null;
-  status: number | null;
-  reason: string | null;
-  /** Five numbers per header line, in order: name hash (compact.ts), name start, name end, value start, value end. */
-  index: number[];
-  /** True if some header was folded over several lines (its value then needs unfolding). */
-  folded: boolean;
-  /** Offset of the body; -1 when the blank line ending the headers never came. */
-  bodyStart: number;
-}
-
 const UNSET = undefined;
 
 /** The lazily parsed fields (undefined = not parsed yet); allocated on the first accessor call. */
@@ -37,13 +22,37 @@ class LazyFields {
   proxyAuth: DigestCredentials | null | undefined = UNSET;
 }
 
+/**
+ * A parsed SIP message. `index` holds two numbers per header line, in order: nameStart << 16 |
+ * nameEnd, and valueStart << 16 | valueEnd (offsets into `text`; a message is at most 64 KiB).
+ */
 export class SipMessage {
-  // Two fields only: the header-level parse allocates as little as it can.
-  private readonly scan: ScanResult;
+  private readonly src: string;
+  private readonly buf: Buffer;
+  /** Request method as sent (case kept); null for a response. */
+  readonly method: string | null;
+  private readonly uriStart: number;
+  private readonly uriEnd: number;
+  readonly status: number | null;
+  readonly reason: string | null;
+  private readonly index: number[];
+  /** True if some header was folded over several lines (its value then needs unfolding). */
+  private readonly folded: boolean;
+  /** Offset of the body; -1 when the blank line ending the headers never came. */
+  private readonly bodyStart: number;
   private lazy: LazyFields | null = null;
 
-  constructor(scan: ScanResult) {
-    this.scan = scan;
+  constructor(text: string, buf: Buffer, method: string | null, uriStart: number, uriEnd: number, status: number | null, reason: string | null, index: number[], folded: boolean, bodyStart: number) {
+    this.src = text;
+    this.buf = buf;
+    this.method = method;
+    this.uriStart = uriStart;
+    this.uriEnd = uriEnd;
+    this.status = status;
+    this.reason = reason;
+    this.index = index;
+    this.folded = folded;
+    this.bodyStart = bodyStart;
   }
 
   private get cache(): LazyFields {
@@ -51,70 +60,57 @@ export class SipMessage {
   }
 
   get kind(): 'request' | 'response' {
-    return this.scan.method !== null ? 'request' : 'response';
-  }
-
-  /** Request method as sent (case kept); null for a response. */
-  get method(): string | null {
-    return this.scan.method;
+    return this.method !== null ? 'request' : 'response';
   }
 
   /** Request-URI text; null for a response. */
   get requestUri(): string | null {
-    return this.scan.requestUri;
-  }
-
-  get status(): number | null {
-    return this.scan.status;
-  }
-
-  get reason(): string | null {
-    return this.scan.reason;
+    return this.method === null ? null : this.src.slice(this.uriStart, this.uriEnd);
   }
 
   /** False when the headers were not ended by a blank line (a truncated datagram). */
   get complete(): boolean {
-    return this.scan.bodyStart >= 0;
+    return this.bodyStart >= 0;
   }
 
   /** The whole message as Latin-1 text. */
   get text(): string {
-    return this.scan.text;
+    return this.src;
   }
 
   /** Canonical (lower-case, compact forms expanded) names of all header lines, in order. */
   get headerNames(): string[] {
-    const { text, index } = this.scan;
+    const { src, index } = this;
     const out: string[] = [];
-    for (let i = 0; i < index.length; i += 5) out.push(canonicalHeaderName(text.slice(index[i + 1], index[i + 2])));
+    for (let i = 0; i < index.length; i += 2) out.push(canonicalHeaderName(src.slice(index[i] >>> 16, index[i] & 0xffff)));
     return out;
   }
 
   /** The first value of a header (any case, compact or full name), or null. */
   header(name: string): string | null {
-    const { hash, canon } = headerKey(name);
-    const { index, text } = this.scan;
-    for (let i = 0; i < index.length; i += 5) {
-      if (index[i] === hash && nameMatches(text, index[i + 1], index[i + 2], canon)) return this.valueAt(i);
+    const key = headerKey(name);
+    const { src, index } = this;
+    for (let i = 0; i < index.length; i += 2) {
+      if (nameMatches(src, index[i] >>> 16, index[i] & 0xffff, key)) return this.valueAt(i);
     }
     return null;
   }
 
   /** Every value of a header, in order (one per header line; comma lists are not split). */
   headers(name: string): string[] {
-    const { hash, canon } = headerKey(name);
-    const { index, text } = this.scan;
+    const key = headerKey(name);
+    const { src, index } = this;
     const out: string[] = [];
-    for (let i = 0; i < index.length; i += 5) {
-      if (index[i] === hash && nameMatches(text, index[i + 1], index[i + 2], canon)) out.push(this.valueAt(i));
+    for (let i = 0; i < index.length; i += 2) {
+      if (nameMatches(src, index[i] >>> 16, index[i] & 0xffff, key)) out.push(this.valueAt(i));
     }
     return out;
   }
 
   private valueAt(i: number): string {
-    const { text, index, folded } = this.scan;
-    const value = text.slice(index[i + 3], index[i + 4]);
-    return folded && value.includes('\n') ? value.replace(/\r?\n[ \t]+/g, ' ').trim() : value;
+    const v = this.index[i + 1];
+    const value = this.src.slice(v >>> 16, v & 0xffff);
+    return this.folded && value.includes('\n') ? value.replace(/\r?\n[ \t]+/g, ' ').trim() : value;
   }
 
   /** Parsed Request-URI; null for a response or an unparsable URI. */
@@ -219,7 +215,7 @@ export class SipMessage {
 
   /** The body bytes: from the blank line to Content-Length (or to the end when absent). */
   get body(): Buffer {
-    const { buf, bodyStart } = this.scan;
+    const { buf, bodyStart } = this;
     if (bodyStart < 0) return buf.subarray(buf.length);
     const cl = this.contentLength;
     const end = cl === null ? buf.length : Math.min(buf.length, bodyStart + cl);
@@ -229,6 +225,6 @@ export class SipMessage {
   /** True when Content-Length promises more bytes than arrived. */
   get bodyTruncated(): boolean {
     const cl = this.contentLength;
-    return cl !== null && (this.scan.bodyStart < 0 ? cl > 0 : this.scan.bodyStart + cl > this.scan.buf.length);
+    return cl !== null && (this.bodyStart < 0 ? cl > 0 : this.bodyStart + cl > this.buf.length);
   }
 }
