@@ -61,16 +61,16 @@ export function headerKey(name: string): HeaderKey {
   return key;
 }
 
-/** Does text[start, end) name the header `key` (any case; a compact letter names its full form)? */
-export function nameMatches(text: string, start: number, end: number, key: HeaderKey): boolean {
+/** Do the bytes [start, end) name the header `key` (any case; a compact letter names its full form)? */
+export function nameMatches(b: Uint8Array, start: number, end: number, key: HeaderKey): boolean {
   const canon = key.canon;
   const len = end - start;
   if (len === canon.length) {
-    if (len === 1 && COMPACT_FULL[lowerCode(text.charCodeAt(start))] !== '') return false; // 'v' is Via, not 'v'
+    if (len === 1 && COMPACT_FULL[lowerCode(b[start])] !== '') return false; // 'v' is Via, not 'v'
     for (let k = 0; k < len; k++) {
-      if (lowerCode(text.charCodeAt(start + k)) !== canon.charCodeAt(k)) return false;
+      if (lowerCode(b[start + k]) !== canon.charCodeAt(k)) return false;
     }
     return true;
   }
-  return len === 1 && lowerCode(text.charCodeAt(start)) === key.letter;
+  return len === 1 && lowerCode(b[start]) === key.letter;
 }

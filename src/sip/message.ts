@@ -1,12 +1,34 @@
 // A parsed SIP message. The scan (parse.ts) records where each header's value lies; everything
 // else (From/To/Via/Digest...) is parsed on first use and cached, so a signature that looks at
-// two headers pays for two headers.
+// two headers pays for two headers. The lazy parsers read the value in place (text + Buffer).
 
-import { canonicalHeaderName, headerKey, nameMatches } from './compact.ts';
+import { type Codes, codesOf, indexIn } from './codes.ts';
+import { canonicalHeaderName, headerKey, nameMatches, type HeaderKey } from './compact.ts';
 import { parseDigest } from './digest.ts';
+import { contentLengthAt, cseqAt } from './numbers.ts';
 import type { CSeq, DigestCredentials, NameAddr, SipUri, Via } from './types.ts';
-import { MAX_LIST_ITEMS, parseNameAddr, parseUri, splitList } from './uri.ts';
-import { parseVia } from './via.ts';
+import { listAt, MAX_LIST_ITEMS } from './params.ts';
+import { nameAddrAt, uriAt } from './uri.ts';
+import { viaAt } from './via.ts';
+
+const KEY = {
+  from: headerKey('from'),
+  to: headerKey('to'),
+  contact: headerKey('contact'),
+  via: headerKey('via'),
+  callId: headerKey('call-id'),
+  cseq: headerKey('cseq'),
+  userAgent: headerKey('user-agent'),
+  authorization: headerKey('authorization'),
+  proxyAuthorization: headerKey('proxy-authorization'),
+  contentLength: headerKey('content-length'),
+};
+
+/** Where a header value lies, set by SipMessage#locate (module state: no object per lookup). */
+let vText = '';
+let vCodes: Codes = Buffer.alloc(0);
+let vStart = 0;
+let vEnd = 0;
 
 const UNSET = undefined;
 
@@ -88,23 +110,25 @@ export class SipMessage {
 
   /** The first value of a header (any case, compact or full name), or null. */
   header(name: string): string | null {
-    const key = headerKey(name);
-    const { src, index } = this;
-    for (let i = 0; i < index.length; i += 2) {
-      if (nameMatches(src, index[i] >>> 16, index[i] & 0xffff, key)) return this.valueAt(i);
-    }
-    return null;
+    const i = this.find(headerKey(name), 0);
+    return i < 0 ? null : this.valueAt(i);
   }
 
   /** Every value of a header, in order (one per header line; comma lists are not split). */
   headers(name: string): string[] {
     const key = headerKey(name);
-    const { src, index } = this;
     const out: string[] = [];
-    for (let i = 0; i < index.length; i += 2) {
-      if (nameMatches(src, index[i] >>> 16, index[i] & 0xffff, key)) out.push(this.valueAt(i));
-    }
+    for (let i = this.find(key, 0); i >= 0; i = this.find(key, i + 2)) out.push(this.valueAt(i));
     return out;
+  }
+
+  /** The slot of the first header named `key` at or after slot `from`, or -1. */
+  private find(key: HeaderKey, from: number): number {
+    const { buf, index } = this;
+    for (let i = from; i < index.length; i += 2) {
+      if (nameMatches(buf, index[i] >>> 16, index[i] & 0xffff, key)) return i;
+    }
+    return -1;
   }
 
   private valueAt(i: number): string {
@@ -113,28 +137,48 @@ export class SipMessage {
     return this.folded && value.includes('\n') ? value.replace(/\r?\n[ \t]+/g, ' ').trim() : value;
   }
 
+  /** Points vText/vCodes/vStart/vEnd at the value in slot i: in place, or its unfolded copy. */
+  private locate(i: number): void {
+    const v = this.index[i + 1];
+    const a = v >>> 16;
+    const z = v & 0xffff;
+    if (this.folded && indexIn(this.buf, 10, a, z) >= 0) {
+      vText = this.valueAt(i);
+      vCodes = codesOf(vText);
+      vStart = 0;
+      vEnd = vText.length;
+    } else {
+      vText = this.src;
+      vCodes = this.buf;
+      vStart = a;
+      vEnd = z;
+    }
+  }
+
   /** Parsed Request-URI; null for a response or an unparsable URI. */
   get uri(): SipUri | null {
     const c = this.cache;
-    if (c.uri === UNSET) c.uri = this.requestUri === null ? null : parseUri(this.requestUri);
+    if (c.uri === UNSET) c.uri = this.method === null ? null : uriAt(this.src, this.buf, this.uriStart, this.uriEnd);
     return c.uri;
   }
 
   get from(): NameAddr | null {
     const c = this.cache;
-    if (c.from === UNSET) c.from = this.nameAddr('from');
+    if (c.from === UNSET) c.from = this.nameAddr(KEY.from);
     return c.from;
   }
 
   get to(): NameAddr | null {
     const c = this.cache;
-    if (c.to === UNSET) c.to = this.nameAddr('to');
+    if (c.to === UNSET) c.to = this.nameAddr(KEY.to);
     return c.to;
   }
 
-  private nameAddr(name: string): NameAddr | null {
-    const v = this.header(name);
-    return v === null ? null : parseNameAddr(v);
+  private nameAddr(key: HeaderKey): NameAddr | null {
+    const i = this.find(key, 0);
+    if (i < 0) return null;
+    this.locate(i);
+    return nameAddrAt(vText, vCodes, vStart, vEnd);
   }
 
   /** The first Contact entry, or null. */
@@ -147,8 +191,14 @@ export class SipMessage {
     const c = this.cache;
     if (c.contacts === UNSET) {
       const out: NameAddr[] = [];
-      for (const v of this.headers('contact')) {
-        for (const item of splitList(v)) if (out.length < MAX_LIST_ITEMS) out.push(parseNameAddr(item));
+      const items: number[] = [];
+      for (let i = this.find(KEY.contact, 0); i >= 0 && out.length < MAX_LIST_ITEMS; i = this.find(KEY.contact, i + 2)) {
+        this.locate(i);
+        const t = vText;
+        const b = vCodes;
+        items.length = 0;
+        listAt(b, vStart, vEnd, items);
+        for (let k = 0; k < items.length && out.length < MAX_LIST_ITEMS; k += 2) out.push(nameAddrAt(t, b, items[k], items[k + 1]));
       }
       c.contacts = out;
     }
@@ -160,9 +210,15 @@ export class SipMessage {
     const c = this.cache;
     if (c.vias === UNSET) {
       const out: Via[] = [];
-      for (const v of this.headers('via')) {
-        for (const item of splitList(v)) {
-          const via = out.length < MAX_LIST_ITEMS ? parseVia(item) : null;
+      const items: number[] = [];
+      for (let i = this.find(KEY.via, 0); i >= 0 && out.length < MAX_LIST_ITEMS; i = this.find(KEY.via, i + 2)) {
+        this.locate(i);
+        const t = vText;
+        const b = vCodes;
+        items.length = 0;
+        listAt(b, vStart, vEnd, items);
+        for (let k = 0; k < items.length && out.length < MAX_LIST_ITEMS; k += 2) {
+          const via = viaAt(t, b, items[k], items[k + 1]);
           if (via) out.push(via);
         }
       }
@@ -172,45 +228,48 @@ export class SipMessage {
   }
 
   get callId(): string | null {
-    return this.header('call-id');
+    const i = this.find(KEY.callId, 0);
+    return i < 0 ? null : this.valueAt(i);
   }
 
   get cseq(): CSeq | null {
     const c = this.cache;
     if (c.cseq === UNSET) {
-      const m = /^\s*(\d{1,10})\s+(\S+)/.exec(this.header('cseq') ?? '');
-      const seq = m ? Number(m[1]) : NaN;
-      c.cseq = m && seq <= 0xffffffff ? { seq, method: m[2] } : null;
+      const i = this.find(KEY.cseq, 0);
+      if (i >= 0) this.locate(i);
+      c.cseq = i < 0 ? null : cseqAt(vText, vCodes, vStart, vEnd);
     }
     return c.cseq;
   }
 
   get userAgent(): string | null {
-    return this.header('user-agent');
+    const i = this.find(KEY.userAgent, 0);
+    return i < 0 ? null : this.valueAt(i);
   }
 
   get authorization(): DigestCredentials | null {
     const c = this.cache;
-    if (c.auth === UNSET) c.auth = this.digest('authorization');
+    if (c.auth === UNSET) c.auth = this.digest(KEY.authorization);
     return c.auth;
   }
 
   get proxyAuthorization(): DigestCredentials | null {
     const c = this.cache;
-    if (c.proxyAuth === UNSET) c.proxyAuth = this.digest('proxy-authorization');
+    if (c.proxyAuth === UNSET) c.proxyAuth = this.digest(KEY.proxyAuthorization);
     return c.proxyAuth;
   }
 
-  private digest(name: string): DigestCredentials | null {
-    const v = this.header(name);
-    return v === null ? null : parseDigest(v);
+  private digest(key: HeaderKey): DigestCredentials | null {
+    const i = this.find(key, 0);
+    return i < 0 ? null : parseDigest(this.valueAt(i));
   }
 
   /** Content-Length as a number; null when absent or not a decimal number. */
   get contentLength(): number | null {
-    const v = this.header('content-length');
-    if (v === null || !/^\s*\d{1,9}\s*$/.test(v)) return null;
-    return Number(v);
+    const i = this.find(KEY.contentLength, 0);
+    if (i < 0) return null;
+    this.locate(i);
+    return contentLengthAt(vCodes, vStart, vEnd);
   }
 
   /** The body bytes: from the blank line to Content-Length (or to the end when absent). */

@@ -90,7 +90,13 @@ function scanMessage(buf: Buffer): SipMessage | SipParseError {
 }
 
 function parseStartLine(text: string, buf: Buffer, pos: number, end: number): SipParseErrorReason | null {
+  // The usual request line: a token method, one space, and "SIP/2.0" after the last space.
   let sp1 = pos;
+  while (TOKEN[buf[sp1]] === 1) sp1++;
+  if (sp1 > pos && sp1 < end && buf[sp1] === 32 && end - sp1 > 8 && buf[end - 8] === 32 && isSip20(buf, end - 7)) {
+    return parseRequestLine(text, buf, pos, sp1, end - 8);
+  }
+  sp1 = pos;
   while (sp1 < end && buf[sp1] !== 32) sp1++;
   if (sp1 === pos || sp1 >= end) return 'bad-start-line';
   if (isSipSlash(buf, pos)) return parseStatusLine(text, buf, pos, sp1, end);
@@ -98,6 +104,11 @@ function parseStartLine(text: string, buf: Buffer, pos: number, end: number): Si
   if (sp2 === sp1) return 'bad-start-line';
   for (let k = pos; k < sp1; k++) if (TOKEN[buf[k]] === 0) return 'bad-method';
   if (end - sp2 - 1 !== 7 || !isSip20(buf, sp2 + 1)) return isSipSlash(buf, sp2 + 1) ? 'bad-version' : 'bad-start-line';
+  return parseRequestLine(text, buf, pos, sp1, sp2);
+}
+
+/** The Request-URI between the first space (sp1) and the last (sp2): no space inside, a scheme. */
+function parseRequestLine(text: string, buf: Buffer, pos: number, sp1: number, sp2: number): SipParseErrorReason | null {
   if (text.indexOf(' ', sp1 + 1) < sp2) return 'bad-start-line';
   let colon = sp1 + 1;
   while (colon < sp2 && buf[colon] !== 58) colon++;
