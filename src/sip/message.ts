@@ -29,6 +29,8 @@ let vText = '';
 let vCodes: Codes = Buffer.alloc(0);
 let vStart = 0;
 let vEnd = 0;
+/** Item ranges of one comma list (contacts, vias): reused, nothing re-enters while it is filled. */
+const items: number[] = [];
 
 const UNSET = undefined;
 
@@ -191,7 +193,6 @@ export class SipMessage {
     const c = this.cache;
     if (c.contacts === UNSET) {
       const out: NameAddr[] = [];
-      const items: number[] = [];
       for (let i = this.find(KEY.contact, 0); i >= 0 && out.length < MAX_LIST_ITEMS; i = this.find(KEY.contact, i + 2)) {
         this.locate(i);
         const t = vText;
@@ -210,7 +211,6 @@ export class SipMessage {
     const c = this.cache;
     if (c.vias === UNSET) {
       const out: Via[] = [];
-      const items: number[] = [];
       for (let i = this.find(KEY.via, 0); i >= 0 && out.length < MAX_LIST_ITEMS; i = this.find(KEY.via, i + 2)) {
         this.locate(i);
         const t = vText;

@@ -56,7 +56,7 @@ export function paramsAt(t: string, b: Codes, a: number, z: number): SipParams {
     const ne = trimEnd(b, ns, nameEnd);
     if (ne > ns) {
       const name = paramName(t, b, ns, ne);
-      if (!params.has(name)) {
+      if (count === 0 || !params.has(name)) {
         params.set(name, value);
         count++;
       }
