@@ -197,9 +197,8 @@ export class SipMessage {
         this.locate(i);
         const t = vText;
         const b = vCodes;
-        items.length = 0;
-        listAt(b, vStart, vEnd, items);
-        for (let k = 0; k < items.length && out.length < MAX_LIST_ITEMS; k += 2) out.push(nameAddrAt(t, b, items[k], items[k + 1]));
+        const n = listAt(b, vStart, vEnd, items);
+        for (let k = 0; k < n && out.length < MAX_LIST_ITEMS; k += 2) out.push(nameAddrAt(t, b, items[k], items[k + 1]));
       }
       c.contacts = out;
     }
@@ -215,9 +214,8 @@ export class SipMessage {
         this.locate(i);
         const t = vText;
         const b = vCodes;
-        items.length = 0;
-        listAt(b, vStart, vEnd, items);
-        for (let k = 0; k < items.length && out.length < MAX_LIST_ITEMS; k += 2) {
+        const n = listAt(b, vStart, vEnd, items);
+        for (let k = 0; k < n && out.length < MAX_LIST_ITEMS; k += 2) {
           const via = viaAt(t, b, items[k], items[k + 1]);
           if (via) out.push(via);
         }

@@ -131,22 +131,28 @@ export function readQuoted(text: string, i: number, mayEscape = true): [string, 
 /** Splits a header value on commas outside quotes and <...>; empty items dropped; first MAX_LIST_ITEMS only. */
 export function splitList(value: string): string[] {
   const ranges: number[] = [];
-  listAt(codesOf(value), 0, value.length, ranges);
+  const n = listAt(codesOf(value), 0, value.length, ranges);
   const items: string[] = [];
-  for (let k = 0; k < ranges.length; k += 2) items.push(value.slice(ranges[k], ranges[k + 1]));
+  for (let k = 0; k < n; k += 2) items.push(value.slice(ranges[k], ranges[k + 1]));
   return items;
 }
 
-/** splitList on [a, z): appends each item's [start, end) to `out`. */
-export function listAt(b: Codes, a: number, z: number, out: number[]): void {
+/**
+ * splitList on [a, z): writes each item's start and end into `out` from index 0 and returns how
+ * many numbers it wrote (entries past that are stale: `out` is reused, and `length = 0` costs a
+ * runtime call).
+ */
+export function listAt(b: Codes, a: number, z: number, out: number[]): number {
   if (indexIn(b, 44, a, z) < 0) {
-    if (z > a) out.push(a, z); // one item, kept as it is (its parser trims it)
-    return;
+    if (z === a) return 0;
+    out[0] = a; // one item, kept as it is (its parser trims it)
+    out[1] = z;
+    return 2;
   }
   let inQuote = false;
   let inAngle = false;
   let start = a;
-  let items = 0;
+  let n = 0;
   for (let i = a; i < z; i++) {
     const c = b[i];
     if (inQuote) {
@@ -156,18 +162,19 @@ export function listAt(b: Codes, a: number, z: number, out: number[]): void {
     else if (c === 60) inAngle = true;
     else if (c === 62) inAngle = false;
     else if (c === 44 && !inAngle) {
-      items += pushTrimmed(b, start, i, out);
-      if (items >= MAX_LIST_ITEMS) return;
+      n = putTrimmed(b, start, i, out, n);
+      if (n >= 2 * MAX_LIST_ITEMS) return n;
       start = i + 1;
     }
   }
-  pushTrimmed(b, start, z, out);
+  return putTrimmed(b, start, z, out, n);
 }
 
-function pushTrimmed(b: Codes, a: number, z: number, out: number[]): number {
+function putTrimmed(b: Codes, a: number, z: number, out: number[], n: number): number {
   const s = skipWs(b, a, z);
   const e = trimEnd(b, s, z);
-  if (e === s) return 0;
-  out.push(s, e);
-  return 1;
+  if (e === s) return n;
+  out[n] = s;
+  out[n + 1] = e;
+  return n + 2;
 }

@@ -152,6 +152,11 @@ function isBlank(c: number): boolean {
   return c === 32 || c === 9;
 }
 
+const NAME_STOP = new Uint8Array(256);
+NAME_STOP[58] = 1;
+NAME_STOP[32] = 1;
+NAME_STOP[9] = 1;
+
 /** Header scan failures, returned as -(index + 1) so the hot path returns plain numbers. */
 const HEADER_ERRORS: SipParseErrorReason[] = ['bad-header-line', 'bad-header-name', 'bad-fold', 'too-many-headers'];
 const BAD_LINE = -1;
@@ -183,7 +188,7 @@ function scanHeaders(text: string, buf: Buffer, from: number): number {
       if (end > pos) out[2 * count - 1] = (out[2 * count - 1] & ~0xffff) | end;
       f.folded = true;
     } else {
-      const err = scanHeaderLine(text, buf, pos, end, count);
+      const err = scanHeaderLine(text, buf, pos, end, count, out);
       if (err < 0) return err;
       count++;
     }
@@ -199,14 +204,10 @@ function scanHeaders(text: string, buf: Buffer, from: number): number {
  * colon: `User-Agent:friendly-scanner: x` is a User-Agent, as every SIP stack reads it. Blanks may
  * only sit between the name and its colon. Returns 0, or a negative error.
  */
-function scanHeaderLine(text: string, buf: Buffer, pos: number, end: number, count: number): number {
+function scanHeaderLine(text: string, buf: Buffer, pos: number, end: number, count: number, out: number[]): number {
   let k = pos;
-  let c = 0;
-  while (k < end) {
-    c = buf[k];
-    if (c === 58 || c === 32 || c === 9) break;
-    k++;
-  }
+  while (k < end && NAME_STOP[buf[k]] === 0) k++;
+  const c = buf[k];
   const nameEnd = k;
   if (k < end && c !== 58) {
     while (k < end && isBlank(buf[k])) k++;
@@ -221,7 +222,7 @@ function scanHeaderLine(text: string, buf: Buffer, pos: number, end: number, cou
   if (count >= MAX_HEADERS) return TOO_MANY;
   let vs = k + 1;
   while (vs < end && isBlank(buf[vs])) vs++;
-  slots[2 * count] = (pos << 16) | nameEnd;
-  slots[2 * count + 1] = (vs << 16) | end;
+  out[2 * count] = (pos << 16) | nameEnd;
+  out[2 * count + 1] = (vs << 16) | end;
   return 0;
 }
