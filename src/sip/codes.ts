@@ -37,21 +37,27 @@ export function lowerSlice(t: string, b: Codes, a: number, z: number): string {
   return t.slice(a, z);
 }
 
-/** Does text[a, z) equal `lower` (an ASCII lower-case word) in any ASCII case? */
-export function equalsFolded(b: Codes, a: number, z: number, lower: string): boolean {
-  if (z - a !== lower.length) return false;
-  for (let k = 0; k < lower.length; k++) {
-    const c = b[a + k];
-    const w = lower.charCodeAt(k);
-    if (c !== w && (w < 97 || w > 122 || c !== w - 32)) return false;
-  }
-  return true;
+/** A word to recognise in place; a match hands out `out`, a constant (no copy, hash computed once). */
+export interface Word {
+  out: string;
+  codes: Uint8Array;
+  /** 0x20 where the word has an ASCII letter and case does not matter, else 0. */
+  fold: Uint8Array;
 }
 
-/** Does text[a, z) equal `s` exactly? */
-export function equalsExact(b: Codes, a: number, z: number, s: string): boolean {
-  if (z - a !== s.length) return false;
-  for (let k = 0; k < s.length; k++) if (b[a + k] !== s.charCodeAt(k)) return false;
+/** `text` (lower case when `anyCase`) as a Word. */
+export function word(text: string, out = text, anyCase = true): Word {
+  const codes = Uint8Array.from(text, (ch) => ch.charCodeAt(0));
+  const fold = codes.map((c) => (anyCase && c >= 97 && c <= 122 ? 0x20 : 0));
+  return { out, codes, fold };
+}
+
+/** Does text[a, z) spell `w`? (c | 0x20) equals a lower-case letter only for that letter in either case. */
+export function isWord(b: Codes, a: number, z: number, w: Word): boolean {
+  const codes = w.codes;
+  if (z - a !== codes.length) return false;
+  const fold = w.fold;
+  for (let k = 0; k < codes.length; k++) if ((b[a + k] | fold[k]) !== codes[k]) return false;
   return true;
 }
 

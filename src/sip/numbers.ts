@@ -1,9 +1,11 @@
 // CSeq and Content-Length, read in place from a header value [a, z) (see codes.ts).
 
-import { type Codes, equalsExact, isWs, skipWs } from './codes.ts';
+import { type Codes, isWord, isWs, skipWs, word } from './codes.ts';
 import type { CSeq } from './types.ts';
 
-const METHODS = ['REGISTER', 'INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'SUBSCRIBE', 'NOTIFY', 'INFO', 'UPDATE', 'PRACK', 'REFER', 'MESSAGE', 'PUBLISH'];
+const METHODS = ['REGISTER', 'INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'SUBSCRIBE', 'NOTIFY', 'INFO', 'UPDATE', 'PRACK', 'REFER', 'MESSAGE', 'PUBLISH'].map(
+  (m) => word(m, m, false),
+);
 
 /** `1..10 digits, whitespace, a method` (as /^\s*(\d{1,10})\s+(\S+)/ read it); seq at most 2^32-1. */
 export function cseqAt(t: string, b: Codes, a: number, z: number): CSeq | null {
@@ -26,7 +28,7 @@ export function cseqAt(t: string, b: Codes, a: number, z: number): CSeq | null {
 
 /** The RFC methods come out as constants (as sent: case kept), anything else as a copy. */
 function methodAt(t: string, b: Codes, a: number, z: number): string {
-  for (const m of METHODS) if (equalsExact(b, a, z, m)) return m;
+  for (const m of METHODS) if (isWord(b, a, z, m)) return m.out;
   return t.slice(a, z);
 }
 

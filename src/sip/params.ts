@@ -1,7 +1,7 @@
 // Parameter lists (`;a=1;b;c="x;y"`), quoted strings and comma lists, read in place from a range
 // [a, z) of a text and its char codes (codes.ts); the exported string functions wrap them.
 
-import { type Codes, codesOf, equalsFolded, indexIn, lowerSlice, skipWs, trimEnd } from './codes.ts';
+import { type Codes, codesOf, indexIn, isWord, lowerSlice, skipWs, trimEnd, word } from './codes.ts';
 import type { SipParams } from './types.ts';
 
 /**
@@ -66,23 +66,29 @@ export function paramsAt(t: string, b: Codes, a: number, z: number): SipParams {
   return params;
 }
 
+const P_TAG = word('tag');
+const P_RPORT = word('rport');
+const P_BRANCH = word('branch');
+const P_RECEIVED = word('received');
+const P_TRANSPORT = word('transport');
+
 /** The lower-cased name; the names nearly every message carries come out as constants (no copy). */
 function paramName(t: string, b: Codes, a: number, z: number): string {
   switch (z - a) {
     case 3:
-      if (equalsFolded(b, a, z, 'tag')) return 'tag';
+      if (isWord(b, a, z, P_TAG)) return P_TAG.out;
       break;
     case 5:
-      if (equalsFolded(b, a, z, 'rport')) return 'rport';
+      if (isWord(b, a, z, P_RPORT)) return P_RPORT.out;
       break;
     case 6:
-      if (equalsFolded(b, a, z, 'branch')) return 'branch';
+      if (isWord(b, a, z, P_BRANCH)) return P_BRANCH.out;
       break;
     case 8:
-      if (equalsFolded(b, a, z, 'received')) return 'received';
+      if (isWord(b, a, z, P_RECEIVED)) return P_RECEIVED.out;
       break;
     case 9:
-      if (equalsFolded(b, a, z, 'transport')) return 'transport';
+      if (isWord(b, a, z, P_TRANSPORT)) return P_TRANSPORT.out;
       break;
   }
   return lowerSlice(t, b, a, z);

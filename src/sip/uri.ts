@@ -2,7 +2,7 @@
 // on a range [a, z) of a text and its char codes (codes.ts), so a header value is parsed in place in
 // the message, with no trim/slice/RegExp copies on the way; the exported string functions wrap them.
 
-import { type Codes, codesOf, equalsFolded, indexIn, lowerSlice, skipWs, trimEnd } from './codes.ts';
+import { type Codes, codesOf, indexIn, isWord, lowerSlice, skipWs, trimEnd, word } from './codes.ts';
 import { lastQuotedEnd, paramsAt, readQuotedAt } from './params.ts';
 import type { NameAddr, SipUri } from './types.ts';
 
@@ -101,6 +101,8 @@ export function uriAt(t: string, b: Codes, a: number, z: number): SipUri | null 
 }
 
 const SCHEME = /^[a-z][a-z0-9+.-]*$/;
+const SIP = word('sip');
+const SIPS = word('sips');
 
 /** The lower-cased scheme, or null when it is not `ALPHA *(ALPHA / DIGIT / "+" / "-" / ".")`. */
 function schemeAt(t: string, b: Codes, a: number, z: number): string | null {
@@ -114,8 +116,8 @@ function schemeAt(t: string, b: Codes, a: number, z: number): string | null {
     const letter = c >= 97 && c <= 122;
     if (!letter && (k === a || !((c >= 48 && c <= 57) || c === 43 || c === 45 || c === 46))) return null;
   }
-  if (equalsFolded(b, a, z, 'sip')) return 'sip';
-  if (equalsFolded(b, a, z, 'sips')) return 'sips';
+  if (isWord(b, a, z, SIP)) return SIP.out;
+  if (isWord(b, a, z, SIPS)) return SIPS.out;
   return lowerSlice(t, b, a, z);
 }
 

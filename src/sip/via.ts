@@ -1,6 +1,6 @@
 // Via header entries: `SIP/2.0/UDP host:port;branch=z9hG4bK...;rport;received=...`.
 
-import { type Codes, codesOf, equalsExact, equalsFolded, indexIn, isWs, skipWs, trimEnd } from './codes.ts';
+import { type Codes, codesOf, indexIn, isWord, isWs, skipWs, trimEnd, word } from './codes.ts';
 import type { Via } from './types.ts';
 import { paramsAt } from './params.ts';
 import { hostPortAt, lastHost, lastPort } from './uri.ts';
@@ -60,14 +60,14 @@ export function viaAt(t: string, b: Codes, a0: number, z0: number): Via | null {
 
 function protocolAt(t: string, b: Codes, p1: number, p1z: number, p2: number, p2z: number): string {
   if (p2 !== p1z + 1) return `${t.slice(p1, p1z)}/${t.slice(p2, p2z)}`;
-  return equalsExact(b, p1, p2z, 'SIP/2.0') ? 'SIP/2.0' : t.slice(p1, p2z);
+  return isWord(b, p1, p2z, SIP_2_0) ? SIP_2_0.out : t.slice(p1, p2z);
 }
 
-const TRANSPORTS = ['UDP', 'TCP', 'TLS', 'WS', 'WSS', 'SCTP'];
-const TRANSPORTS_LOWER = TRANSPORTS.map((s) => s.toLowerCase());
+const SIP_2_0 = word('SIP/2.0', 'SIP/2.0', false);
+const TRANSPORTS = ['UDP', 'TCP', 'TLS', 'WS', 'WSS', 'SCTP'].map((s) => word(s.toLowerCase(), s));
 
 /** Upper-cased, as String#toUpperCase would; the usual ones come out as constants. */
 function transportAt(t: string, b: Codes, a: number, z: number): string {
-  for (let k = 0; k < TRANSPORTS.length; k++) if (equalsFolded(b, a, z, TRANSPORTS_LOWER[k])) return TRANSPORTS[k];
+  for (const w of TRANSPORTS) if (isWord(b, a, z, w)) return w.out;
   return t.slice(a, z).toUpperCase();
 }
