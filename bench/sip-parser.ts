@@ -2,6 +2,7 @@
 // plus the fields a typical signature pass reads (User-Agent, From tag, Call-ID, CSeq, Via branch),
 // per message kind and for the three in turn; then the verdict on the goal (>= 1,000,000 msg/s).
 //   node --import tsx bench/sip-parser.ts [--seconds 2]
+//   node --import tsx bench/sip-parser.ts --cell ROW parse|fields [--seconds 2]   (one cell, JSON; ROW 0-3)
 
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
