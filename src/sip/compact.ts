@@ -1,6 +1,6 @@
 // Header names are compared in one canonical form: lower case, compact forms expanded. The scan
-// does not slice names out at all: it hashes each name's lower-cased bytes (compact letters hash as
-// their full name), and lookups compare hashes, then verify the characters.
+// does not slice names out at all: lookups compare lengths, then the ASCII-lower-cased characters
+// in place (a compact letter matches its full name).
 
 /** RFC 3261 §7.3.3 and the later RFCs' single-letter forms (IANA "Header Fields" registry). */
 const COMPACT: Record<string, string> = {
@@ -31,27 +31,8 @@ export function lowerCode(c: number): number {
   return c >= 65 && c <= 90 ? c + 32 : c;
 }
 
-/**
- * A cheap hash of a header name (length, first and last char, lower-cased), compact letters hashing
- * as their full name. Collisions are fine: lookups verify the characters (nameMatches).
- */
-export function nameHash(text: string, start: number, end: number): number {
-  const first = lowerCode(text.charCodeAt(start));
-  if (end - start === 1) return first < 128 && COMPACT_FULL_HASH[first] !== 0 ? COMPACT_FULL_HASH[first] : hashOf(1, first, first);
-  return hashOf(end - start, first, lowerCode(text.charCodeAt(end - 1)));
-}
-
-function hashOf(len: number, first: number, last: number): number {
-  return (len << 16) | ((first & 0xff) << 8) | (last & 0xff);
-}
-
-function hashString(s: string): number {
-  return nameHash(s, 0, s.length);
-}
-
-/** For a one-letter name (by lower-case char code): the hash of its full name, or 0 when none. */
-const COMPACT_FULL_HASH = new Int32Array(128);
-for (const [letter, full] of Object.entries(COMPACT)) COMPACT_FULL_HASH[letter.charCodeAt(0)] = hashString(full);
+/** For a one-letter name (by lower-case char code, 0-255): its full name, or '' when none. */
+const COMPACT_FULL: string[] = Array.from({ length: 256 }, (_, c) => COMPACT[String.fromCharCode(c)] ?? '');
 
 /** The canonical (lower-case, expanded) form of a header name. */
 export function canonicalHeaderName(name: string): string {
@@ -60,8 +41,10 @@ export function canonicalHeaderName(name: string): string {
 }
 
 export interface HeaderKey {
+  /** Canonical name. */
   canon: string;
-  hash: number;
+  /** Lower-case char code of its compact form, or -1 when it has none. */
+  letter: number;
 }
 
 const keyCache = new Map<string, HeaderKey>();
@@ -71,18 +54,23 @@ export function headerKey(name: string): HeaderKey {
   let key = keyCache.get(name);
   if (key === undefined) {
     const canon = canonicalHeaderName(name);
-    key = { canon, hash: hashString(canon) };
+    const letter = COMPACT_FULL.indexOf(canon);
+    key = { canon, letter: canon.length > 1 ? letter : -1 };
     if (keyCache.size < 1000) keyCache.set(name, key);
   }
   return key;
 }
 
-/** Does text[start, end) name the header `canon` (canonical form)? */
-export function nameMatches(text: string, start: number, end: number, canon: string): boolean {
-  if (end - start === 1) return canonicalHeaderName(text[start]) === canon;
-  if (end - start !== canon.length) return false;
-  for (let k = 0; k < canon.length; k++) {
-    if (lowerCode(text.charCodeAt(start + k)) !== canon.charCodeAt(k)) return false;
+/** Do the bytes [start, end) name the header `key` (any case; a compact letter names its full form)? */
+export function nameMatches(b: Uint8Array, start: number, end: number, key: HeaderKey): boolean {
+  const canon = key.canon;
+  const len = end - start;
+  if (len === canon.length) {
+    if (len === 1 && COMPACT_FULL[lowerCode(b[start])] !== '') return false; // 'v' is Via, not 'v'
+    for (let k = 0; k < len; k++) {
+      if (lowerCode(b[start + k]) !== canon.charCodeAt(k)) return false;
+    }
+    return true;
   }
-  return true;
+  return len === 1 && lowerCode(b[start]) === key.letter;
 }

@@ -1,7 +1,7 @@
 // Authorization / Proxy-Authorization credentials: `Digest username="100", realm="x", nc=00000001, ...`.
 
 import type { DigestCredentials, SipParams } from './types.ts';
-import { MAX_PARAMS, readQuoted } from './uri.ts';
+import { MAX_PARAMS, readQuoted } from './params.ts';
 
 /** Parses credentials; null when there is no scheme token. Parameters may be quoted or tokens. */
 export function parseDigest(text: string): DigestCredentials | null {

@@ -1,27 +1,36 @@
 // A parsed SIP message. The scan (parse.ts) records where each header's value lies; everything
 // else (From/To/Via/Digest...) is parsed on first use and cached, so a signature that looks at
-// two headers pays for two headers.
+// two headers pays for two headers. The lazy parsers read the value in place (text + Buffer).
 
-import { canonicalHeaderName, headerKey, nameMatches } from './compact.ts';
+import { type Codes, codesOf, indexIn } from './codes.ts';
+import { canonicalHeaderName, headerKey, nameMatches, type HeaderKey } from './compact.ts';
 import { parseDigest } from './digest.ts';
+import { contentLengthAt, cseqAt } from './numbers.ts';
 import type { CSeq, DigestCredentials, NameAddr, SipUri, Via } from './types.ts';
-import { MAX_LIST_ITEMS, parseNameAddr, parseUri, splitList } from './uri.ts';
-import { parseVia } from './via.ts';
+import { listAt, MAX_LIST_ITEMS } from './params.ts';
+import { nameAddrAt, uriAt } from './uri.ts';
+import { viaAt } from './via.ts';
 
-export interface ScanResult {
-  text: string;
-  buf: Buffer;
-  method: string | null;
-  requestUri: string | null;
-  status: number | null;
-  reason: string | null;
-  /** Five numbers per header line, in order: name hash (compact.ts), name start, name end, value start, value end. */
-  index: number[];
-  /** True if some header was folded over several lines (its value then needs unfolding). */
-  folded: boolean;
-  /** Offset of the body; -1 when the blank line ending the headers never came. */
-  bodyStart: number;
-}
+const KEY = {
+  from: headerKey('from'),
+  to: headerKey('to'),
+  contact: headerKey('contact'),
+  via: headerKey('via'),
+  callId: headerKey('call-id'),
+  cseq: headerKey('cseq'),
+  userAgent: headerKey('user-agent'),
+  authorization: headerKey('authorization'),
+  proxyAuthorization: headerKey('proxy-authorization'),
+  contentLength: headerKey('content-length'),
+};
+
+/** Where a header value lies, set by SipMessage#locate (module state: no object per lookup). */
+let vText = '';
+let vCodes: Codes = Buffer.alloc(0);
+let vStart = 0;
+let vEnd = 0;
+/** Item ranges of one comma list (contacts, vias): reused, nothing re-enters while it is filled. */
+const items: number[] = [];
 
 const UNSET = undefined;
 
@@ -37,13 +46,37 @@ class LazyFields {
   proxyAuth: DigestCredentials | null | undefined = UNSET;
 }
 
+/**
+ * A parsed SIP message. `index` holds two numbers per header line, in order: nameStart << 16 |
+ * nameEnd, and valueStart << 16 | valueEnd (offsets into `text`; a message is at most 64 KiB).
+ */
 export class SipMessage {
-  // Two fields only: the header-level parse allocates as little as it can.
-  private readonly scan: ScanResult;
+  private readonly src: string;
+  private readonly buf: Buffer;
+  /** Request method as sent (case kept); null for a response. */
+  readonly method: string | null;
+  private readonly uriStart: number;
+  private readonly uriEnd: number;
+  readonly status: number | null;
+  readonly reason: string | null;
+  private readonly index: number[];
+  /** True if some header was folded over several lines (its value then needs unfolding). */
+  private readonly folded: boolean;
+  /** Offset of the body; -1 when the blank line ending the headers never came. */
+  private readonly bodyStart: number;
   private lazy: LazyFields | null = null;
 
-  constructor(scan: ScanResult) {
-    this.scan = scan;
+  constructor(text: string, buf: Buffer, method: string | null, uriStart: number, uriEnd: number, status: number | null, reason: string | null, index: number[], folded: boolean, bodyStart: number) {
+    this.src = text;
+    this.buf = buf;
+    this.method = method;
+    this.uriStart = uriStart;
+    this.uriEnd = uriEnd;
+    this.status = status;
+    this.reason = reason;
+    this.index = index;
+    this.folded = folded;
+    this.bodyStart = bodyStart;
   }
 
   private get cache(): LazyFields {
@@ -51,94 +84,103 @@ export class SipMessage {
   }
 
   get kind(): 'request' | 'response' {
-    return this.scan.method !== null ? 'request' : 'response';
-  }
-
-  /** Request method as sent (case kept); null for a response. */
-  get method(): string | null {
-    return this.scan.method;
+    return this.method !== null ? 'request' : 'response';
   }
 
   /** Request-URI text; null for a response. */
   get requestUri(): string | null {
-    return this.scan.requestUri;
-  }
-
-  get status(): number | null {
-    return this.scan.status;
-  }
-
-  get reason(): string | null {
-    return this.scan.reason;
+    return this.method === null ? null : this.src.slice(this.uriStart, this.uriEnd);
   }
 
   /** False when the headers were not ended by a blank line (a truncated datagram). */
   get complete(): boolean {
-    return this.scan.bodyStart >= 0;
+    return this.bodyStart >= 0;
   }
 
   /** The whole message as Latin-1 text. */
   get text(): string {
-    return this.scan.text;
+    return this.src;
   }
 
   /** Canonical (lower-case, compact forms expanded) names of all header lines, in order. */
   get headerNames(): string[] {
-    const { text, index } = this.scan;
+    const { src, index } = this;
     const out: string[] = [];
-    for (let i = 0; i < index.length; i += 5) out.push(canonicalHeaderName(text.slice(index[i + 1], index[i + 2])));
+    for (let i = 0; i < index.length; i += 2) out.push(canonicalHeaderName(src.slice(index[i] >>> 16, index[i] & 0xffff)));
     return out;
   }
 
   /** The first value of a header (any case, compact or full name), or null. */
   header(name: string): string | null {
-    const { hash, canon } = headerKey(name);
-    const { index, text } = this.scan;
-    for (let i = 0; i < index.length; i += 5) {
-      if (index[i] === hash && nameMatches(text, index[i + 1], index[i + 2], canon)) return this.valueAt(i);
-    }
-    return null;
+    const i = this.find(headerKey(name), 0);
+    return i < 0 ? null : this.valueAt(i);
   }
 
   /** Every value of a header, in order (one per header line; comma lists are not split). */
   headers(name: string): string[] {
-    const { hash, canon } = headerKey(name);
-    const { index, text } = this.scan;
+    const key = headerKey(name);
     const out: string[] = [];
-    for (let i = 0; i < index.length; i += 5) {
-      if (index[i] === hash && nameMatches(text, index[i + 1], index[i + 2], canon)) out.push(this.valueAt(i));
-    }
+    for (let i = this.find(key, 0); i >= 0; i = this.find(key, i + 2)) out.push(this.valueAt(i));
     return out;
   }
 
+  /** The slot of the first header named `key` at or after slot `from`, or -1. */
+  private find(key: HeaderKey, from: number): number {
+    const { buf, index } = this;
+    for (let i = from; i < index.length; i += 2) {
+      if (nameMatches(buf, index[i] >>> 16, index[i] & 0xffff, key)) return i;
+    }
+    return -1;
+  }
+
   private valueAt(i: number): string {
-    const { text, index, folded } = this.scan;
-    const value = text.slice(index[i + 3], index[i + 4]);
-    return folded && value.includes('\n') ? value.replace(/\r?\n[ \t]+/g, ' ').trim() : value;
+    const v = this.index[i + 1];
+    const value = this.src.slice(v >>> 16, v & 0xffff);
+    return this.folded && value.includes('\n') ? value.replace(/\r?\n[ \t]+/g, ' ').trim() : value;
+  }
+
+  /** Points vText/vCodes/vStart/vEnd at the value in slot i: in place, or its unfolded copy. */
+  private locate(i: number): void {
+    const v = this.index[i + 1];
+    const a = v >>> 16;
+    const z = v & 0xffff;
+    if (this.folded && indexIn(this.buf, 10, a, z) >= 0) {
+      vText = this.valueAt(i);
+      vCodes = codesOf(vText);
+      vStart = 0;
+      vEnd = vText.length;
+    } else {
+      vText = this.src;
+      vCodes = this.buf;
+      vStart = a;
+      vEnd = z;
+    }
   }
 
   /** Parsed Request-URI; null for a response or an unparsable URI. */
   get uri(): SipUri | null {
     const c = this.cache;
-    if (c.uri === UNSET) c.uri = this.requestUri === null ? null : parseUri(this.requestUri);
+    if (c.uri === UNSET) c.uri = this.method === null ? null : uriAt(this.src, this.buf, this.uriStart, this.uriEnd);
     return c.uri;
   }
 
   get from(): NameAddr | null {
     const c = this.cache;
-    if (c.from === UNSET) c.from = this.nameAddr('from');
+    if (c.from === UNSET) c.from = this.nameAddr(KEY.from);
     return c.from;
   }
 
   get to(): NameAddr | null {
     const c = this.cache;
-    if (c.to === UNSET) c.to = this.nameAddr('to');
+    if (c.to === UNSET) c.to = this.nameAddr(KEY.to);
     return c.to;
   }
 
-  private nameAddr(name: string): NameAddr | null {
-    const v = this.header(name);
-    return v === null ? null : parseNameAddr(v);
+  private nameAddr(key: HeaderKey): NameAddr | null {
+    const i = this.find(key, 0);
+    if (i < 0) return null;
+    this.locate(i);
+    return nameAddrAt(vText, vCodes, vStart, vEnd);
   }
 
   /** The first Contact entry, or null. */
@@ -151,8 +193,12 @@ export class SipMessage {
     const c = this.cache;
     if (c.contacts === UNSET) {
       const out: NameAddr[] = [];
-      for (const v of this.headers('contact')) {
-        for (const item of splitList(v)) if (out.length < MAX_LIST_ITEMS) out.push(parseNameAddr(item));
+      for (let i = this.find(KEY.contact, 0); i >= 0 && out.length < MAX_LIST_ITEMS; i = this.find(KEY.contact, i + 2)) {
+        this.locate(i);
+        const t = vText;
+        const b = vCodes;
+        const n = listAt(b, vStart, vEnd, items);
+        for (let k = 0; k < n && out.length < MAX_LIST_ITEMS; k += 2) out.push(nameAddrAt(t, b, items[k], items[k + 1]));
       }
       c.contacts = out;
     }
@@ -164,9 +210,13 @@ export class SipMessage {
     const c = this.cache;
     if (c.vias === UNSET) {
       const out: Via[] = [];
-      for (const v of this.headers('via')) {
-        for (const item of splitList(v)) {
-          const via = out.length < MAX_LIST_ITEMS ? parseVia(item) : null;
+      for (let i = this.find(KEY.via, 0); i >= 0 && out.length < MAX_LIST_ITEMS; i = this.find(KEY.via, i + 2)) {
+        this.locate(i);
+        const t = vText;
+        const b = vCodes;
+        const n = listAt(b, vStart, vEnd, items);
+        for (let k = 0; k < n && out.length < MAX_LIST_ITEMS; k += 2) {
+          const via = viaAt(t, b, items[k], items[k + 1]);
           if (via) out.push(via);
         }
       }
@@ -176,50 +226,53 @@ export class SipMessage {
   }
 
   get callId(): string | null {
-    return this.header('call-id');
+    const i = this.find(KEY.callId, 0);
+    return i < 0 ? null : this.valueAt(i);
   }
 
   get cseq(): CSeq | null {
     const c = this.cache;
     if (c.cseq === UNSET) {
-      const m = /^\s*(\d{1,10})\s+(\S+)/.exec(this.header('cseq') ?? '');
-      const seq = m ? Number(m[1]) : NaN;
-      c.cseq = m && seq <= 0xffffffff ? { seq, method: m[2] } : null;
+      const i = this.find(KEY.cseq, 0);
+      if (i >= 0) this.locate(i);
+      c.cseq = i < 0 ? null : cseqAt(vText, vCodes, vStart, vEnd);
     }
     return c.cseq;
   }
 
   get userAgent(): string | null {
-    return this.header('user-agent');
+    const i = this.find(KEY.userAgent, 0);
+    return i < 0 ? null : this.valueAt(i);
   }
 
   get authorization(): DigestCredentials | null {
     const c = this.cache;
-    if (c.auth === UNSET) c.auth = this.digest('authorization');
+    if (c.auth === UNSET) c.auth = this.digest(KEY.authorization);
     return c.auth;
   }
 
   get proxyAuthorization(): DigestCredentials | null {
     const c = this.cache;
-    if (c.proxyAuth === UNSET) c.proxyAuth = this.digest('proxy-authorization');
+    if (c.proxyAuth === UNSET) c.proxyAuth = this.digest(KEY.proxyAuthorization);
     return c.proxyAuth;
   }
 
-  private digest(name: string): DigestCredentials | null {
-    const v = this.header(name);
-    return v === null ? null : parseDigest(v);
+  private digest(key: HeaderKey): DigestCredentials | null {
+    const i = this.find(key, 0);
+    return i < 0 ? null : parseDigest(this.valueAt(i));
   }
 
   /** Content-Length as a number; null when absent or not a decimal number. */
   get contentLength(): number | null {
-    const v = this.header('content-length');
-    if (v === null || !/^\s*\d{1,9}\s*$/.test(v)) return null;
-    return Number(v);
+    const i = this.find(KEY.contentLength, 0);
+    if (i < 0) return null;
+    this.locate(i);
+    return contentLengthAt(vCodes, vStart, vEnd);
   }
 
   /** The body bytes: from the blank line to Content-Length (or to the end when absent). */
   get body(): Buffer {
-    const { buf, bodyStart } = this.scan;
+    const { buf, bodyStart } = this;
     if (bodyStart < 0) return buf.subarray(buf.length);
     const cl = this.contentLength;
     const end = cl === null ? buf.length : Math.min(buf.length, bodyStart + cl);
@@ -229,6 +282,6 @@ export class SipMessage {
   /** True when Content-Length promises more bytes than arrived. */
   get bodyTruncated(): boolean {
     const cl = this.contentLength;
-    return cl !== null && (this.scan.bodyStart < 0 ? cl > 0 : this.scan.bodyStart + cl > this.scan.buf.length);
+    return cl !== null && (this.bodyStart < 0 ? cl > 0 : this.bodyStart + cl > this.buf.length);
   }
 }

@@ -1,215 +1,171 @@
-// URI, name-addr and parameter parsing. Tolerant: odd input gives nulls, never an exception.
+// URI and name-addr parsing. Tolerant: odd input gives nulls, never an exception. The parsers work
+// on a range [a, z) of a text and its char codes (codes.ts), so a header value is parsed in place in
+// the message, with no trim/slice/RegExp copies on the way; the exported string functions wrap them.
 
-import type { NameAddr, SipParams, SipUri } from './types.ts';
+import { type Codes, codesOf, indexIn, isWord, lowerSlice, skipWs, trimEnd, word } from './codes.ts';
+import { lastQuotedEnd, paramsAt, readQuotedAt } from './params.ts';
+import type { NameAddr, SipUri } from './types.ts';
 
-/**
- * Bounds on what one header may expand into: real messages carry a handful of parameters and list
- * items; a 64 KiB header of `;a;b;c...` or `<x>,<y>,...` must not cost more than this many.
- */
-export const MAX_PARAMS = 64;
-export const MAX_LIST_ITEMS = 64;
+export { listAt, MAX_LIST_ITEMS, MAX_PARAMS, paramsAt, parseParams, readQuoted, splitList } from './params.ts';
 
-/** Parses `;a=1;b;c="x;y"` (leading ';' optional) into lower-cased names; quoted values are unquoted; first MAX_PARAMS only. */
-export function parseParams(text: string): SipParams {
-  const params: SipParams = new Map();
-  const n = text.length;
-  // The next '=' and '"' at or after i, searched again only once i has passed them: a search per
-  // parameter would run to the end of the text each time, quadratic on `;a;a;a;...` (fuzz found it).
-  let nextEq = -2;
-  let nextQuote = -2;
-  let i = 0;
-  let count = 0;
-  // Repeated names do not count as parameters, so non-empty segments are bounded too; empty ones
-  // (`;;;;`) cost one search each and are skipped without counting, so they cannot push a tag out.
-  for (let segments = 0; i < n && count < MAX_PARAMS && segments < 4 * MAX_PARAMS; ) {
-    let end = text.indexOf(';', i);
-    if (end < 0) end = n;
-    if (end === i) {
-      i++;
-      continue;
-    }
-    segments++;
-    if (nextEq !== -1 && nextEq < i) nextEq = text.indexOf('=', i);
-    const eq = nextEq >= 0 && nextEq < end ? nextEq : -1;
-    let name: string;
-    let value = '';
-    if (eq >= 0) {
-      name = text.slice(i, eq);
-      if (nextQuote !== -1 && nextQuote < eq) nextQuote = text.indexOf('"', eq);
-      if (nextQuote >= 0 && nextQuote < end) [value, end] = readValue(text, eq + 1, ';');
-      else value = text.slice(eq + 1, end).trim();
-    } else {
-      name = text.slice(i, end);
-    }
-    name = name.trim().toLowerCase();
-    if (name !== '' && !params.has(name)) {
-      params.set(name, value);
-      count++;
-    }
-    i = end + 1;
-  }
-  return params;
-}
-
-/** Reads a token or quoted string starting at `i` up to `stop`; returns [value, index after it]. */
-export function readValue(text: string, i: number, stop: string): [string, number] {
-  const n = text.length;
-  while (i < n && (text[i] === ' ' || text[i] === '\t')) i++;
-  if (text[i] === '"') {
-    const [value, end] = readQuoted(text, i);
-    let j = end;
-    while (j < n && text[j] !== stop) j++;
-    return [value, j];
-  }
-  let j = i;
-  while (j < n && text[j] !== stop) j++;
-  return [text.slice(i, j).trim(), j];
-}
-
-/**
- * Reads a quoted string at `text[i] === '"'`, resolving backslash escapes; unterminated runs to the
- * end. `mayEscape` false (the caller saw no backslash in the text) takes the indexOf fast path.
- */
-export function readQuoted(text: string, i: number, mayEscape = true): [string, number] {
-  if (!mayEscape) {
-    const close = text.indexOf('"', i + 1);
-    return close < 0 ? [text.slice(i + 1), text.length] : [text.slice(i + 1, close), close + 1];
-  }
-  let out = '';
-  let j = i + 1;
-  let from = j;
-  const n = text.length;
-  while (j < n) {
-    const c = text.charCodeAt(j);
-    if (c === 0x22) return [out + text.slice(from, j), j + 1];
-    if (c === 0x5c && j + 1 < n) {
-      out += text.slice(from, j);
-      from = j + 1;
-      j += 2;
-      continue;
-    }
-    j++;
-  }
-  return [out + text.slice(from), n];
-}
-
-/** Splits a header value on commas outside quotes and <...>; empty items dropped; first MAX_LIST_ITEMS only. */
-export function splitList(value: string): string[] {
-  if (value.indexOf(',') < 0) return value === '' ? [] : [value];
-  const items: string[] = [];
-  let inQuote = false;
-  let inAngle = false;
-  let start = 0;
-  for (let i = 0; i < value.length; i++) {
-    const c = value[i];
-    if (inQuote) {
-      if (c === '\\') i++;
-      else if (c === '"') inQuote = false;
-    } else if (c === '"') inQuote = true;
-    else if (c === '<') inAngle = true;
-    else if (c === '>') inAngle = false;
-    else if (c === ',' && !inAngle) {
-      pushTrimmed(items, value.slice(start, i));
-      if (items.length >= MAX_LIST_ITEMS) return items;
-      start = i + 1;
-    }
-  }
-  pushTrimmed(items, value.slice(start));
-  return items;
-}
-
-function pushTrimmed(items: string[], item: string): void {
-  const t = item.trim();
-  if (t !== '') items.push(t);
-}
+/** Results of hostPortAt (module state: no object per call). */
+let hostOut = '';
+let portOut: number | null = null;
 
 /** Splits "host:port", "[v6]:port" or "host"; a port that is not 1..65535 digits gives null. */
 export function splitHostPort(text: string): { host: string; port: number | null } {
-  let host = text;
-  let portText = '';
-  if (text.startsWith('[')) {
-    const close = text.indexOf(']');
-    host = close < 0 ? text.slice(1) : text.slice(1, close);
-    if (close >= 0 && text[close + 1] === ':') portText = text.slice(close + 2);
+  hostPortAt(text, codesOf(text), 0, text.length);
+  return { host: hostOut, port: portOut };
+}
+
+export function lastHost(): string {
+  return hostOut;
+}
+
+export function lastPort(): number | null {
+  return portOut;
+}
+
+/** splitHostPort on [a, z); the results are read with lastHost() and lastPort(). */
+export function hostPortAt(t: string, b: Codes, a: number, z: number): void {
+  let hz = z;
+  let pa = z;
+  let ha = a;
+  if (a < z && b[a] === 91) {
+    const close = indexIn(b, 93, a, z);
+    ha = a + 1;
+    if (close >= 0) hz = close;
+    if (close >= 0 && close + 1 < z && b[close + 1] === 58) pa = close + 2;
   } else {
-    const colon = text.indexOf(':');
+    const colon = indexIn(b, 58, a, z);
     if (colon >= 0) {
-      host = text.slice(0, colon);
-      portText = text.slice(colon + 1);
+      hz = colon;
+      pa = colon + 1;
     }
   }
-  return { host: host.trim(), port: parsePort(portText.trim()) };
+  ha = skipWs(b, ha, hz);
+  hostOut = t.slice(ha, trimEnd(b, ha, hz));
+  pa = skipWs(b, pa, z);
+  portOut = portAt(b, pa, trimEnd(b, pa, z));
 }
 
 export function parsePort(text: string): number | null {
-  if (text === '' || text.length > 5 || !/^\d+$/.test(text)) return null;
-  const port = Number(text);
+  return portAt(codesOf(text), 0, text.length);
+}
+
+function portAt(b: Codes, a: number, z: number): number | null {
+  if (z === a || z - a > 5) return null;
+  let port = 0;
+  for (let k = a; k < z; k++) {
+    const d = b[k] - 48;
+    if (d < 0 || d > 9) return null;
+    port = port * 10 + d;
+  }
   return port >= 1 && port <= 65535 ? port : null;
 }
 
 /** Parses a URI. sip/sips get user, host, port and params; other schemes keep the rest as user. */
 export function parseUri(text: string): SipUri | null {
-  const colon = text.indexOf(':');
-  if (colon <= 0) return null;
-  const scheme = text.slice(0, colon).toLowerCase();
-  if (!/^[a-z][a-z0-9+.-]*$/.test(scheme)) return null;
-  let rest = text.slice(colon + 1);
+  return uriAt(text, codesOf(text), 0, text.length);
+}
+
+export function uriAt(t: string, b: Codes, a: number, z: number): SipUri | null {
+  const colon = indexIn(b, 58, a, z);
+  if (colon <= a) return null;
+  const scheme = schemeAt(t, b, a, colon);
+  if (scheme === null) return null;
+  let rz = z;
   let headers: string | null = null;
-  const q = rest.indexOf('?');
+  const q = indexIn(b, 63, colon + 1, z);
   if (q >= 0) {
-    headers = rest.slice(q + 1);
-    rest = rest.slice(0, q);
+    headers = t.slice(q + 1, z);
+    rz = q;
   }
-  if (scheme !== 'sip' && scheme !== 'sips') return otherUri(scheme, rest, headers);
+  let ra = colon + 1;
+  if (scheme !== 'sip' && scheme !== 'sips') return otherUriAt(t, b, scheme, ra, rz, headers);
   let user: string | null = null;
   let password: string | null = null;
-  const at = rest.indexOf('@');
+  const at = indexIn(b, 64, ra, rz);
   if (at >= 0) {
-    const userinfo = rest.slice(0, at);
-    const pc = userinfo.indexOf(':');
-    user = pc >= 0 ? userinfo.slice(0, pc) : userinfo;
-    password = pc >= 0 ? userinfo.slice(pc + 1) : null;
-    rest = rest.slice(at + 1);
+    const pc = indexIn(b, 58, ra, at);
+    user = t.slice(ra, pc >= 0 ? pc : at);
+    password = pc >= 0 ? t.slice(pc + 1, at) : null;
+    ra = at + 1;
   }
-  const semi = rest.indexOf(';');
-  const { host, port } = splitHostPort(semi >= 0 ? rest.slice(0, semi) : rest);
-  const params = semi >= 0 ? parseParams(rest.slice(semi)) : new Map<string, string>();
+  const semi = indexIn(b, 59, ra, rz);
+  hostPortAt(t, b, ra, semi >= 0 ? semi : rz);
+  const host = hostOut;
+  const port = portOut;
+  const params = semi >= 0 ? paramsAt(t, b, semi, rz) : new Map<string, string>();
   return { scheme, user, password, host, port, params, headers };
 }
 
-function otherUri(scheme: string, rest: string, headers: string | null): SipUri {
-  const semi = rest.indexOf(';');
-  const params = semi >= 0 ? parseParams(rest.slice(semi)) : new Map<string, string>();
-  const user = semi >= 0 ? rest.slice(0, semi) : rest;
+const SCHEME = /^[a-z][a-z0-9+.-]*$/;
+const SIP = word('sip');
+const SIPS = word('sips');
+
+/** The lower-cased scheme, or null when it is not `ALPHA *(ALPHA / DIGIT / "+" / "-" / ".")`. */
+function schemeAt(t: string, b: Codes, a: number, z: number): string | null {
+  for (let k = a; k < z; k++) {
+    let c = b[k];
+    if (c >= 128) {
+      const s = t.slice(a, z).toLowerCase(); // toLowerCase maps a few non-ASCII letters into ASCII
+      return SCHEME.test(s) ? s : null;
+    }
+    if (c >= 65 && c <= 90) c += 32;
+    const letter = c >= 97 && c <= 122;
+    if (!letter && (k === a || !((c >= 48 && c <= 57) || c === 43 || c === 45 || c === 46))) return null;
+  }
+  if (isWord(b, a, z, SIP)) return SIP.out;
+  if (isWord(b, a, z, SIPS)) return SIPS.out;
+  return lowerSlice(t, b, a, z);
+}
+
+function otherUriAt(t: string, b: Codes, scheme: string, a: number, z: number, headers: string | null): SipUri {
+  const semi = indexIn(b, 59, a, z);
+  const params = semi >= 0 ? paramsAt(t, b, semi, z) : new Map<string, string>();
+  const user = t.slice(a, semi >= 0 ? semi : z);
   return { scheme, user, password: null, host: '', port: null, params, headers };
 }
 
 /** Parses one From/To/Contact entry: `"Name" <uri>;p=v`, `Name <uri>`, or a bare `uri;p=v`. */
 export function parseNameAddr(text: string): NameAddr {
-  let s = text.trim();
+  return nameAddrAt(text, codesOf(text), 0, text.length);
+}
+
+export function nameAddrAt(t: string, b: Codes, a0: number, z0: number): NameAddr {
+  let a = skipWs(b, a0, z0);
+  const z = trimEnd(b, a, z0);
   let displayName: string | null = null;
-  if (s.startsWith('"')) {
-    const [name, end] = readQuoted(s, 0);
-    displayName = name;
-    s = s.slice(end).trimStart();
+  if (a < z && b[a] === 34) {
+    displayName = readQuotedAt(t, b, a, z);
+    a = skipWs(b, lastQuotedEnd(), z);
   }
-  const lt = s.indexOf('<');
-  let rawUri: string;
-  let paramText: string;
+  const lt = indexIn(b, 60, a, z);
+  let ua = a;
+  let uz: number;
+  let pa: number;
   if (lt >= 0) {
-    if (displayName === null && lt > 0) displayName = s.slice(0, lt).trim() || null;
-    const gt = s.indexOf('>', lt);
-    rawUri = gt >= 0 ? s.slice(lt + 1, gt) : s.slice(lt + 1);
-    paramText = gt >= 0 ? s.slice(gt + 1) : '';
+    if (displayName === null && lt > a) {
+      const da = skipWs(b, a, lt);
+      const dz = trimEnd(b, da, lt);
+      displayName = dz > da ? t.slice(da, dz) : null;
+    }
+    const gt = indexIn(b, 62, lt, z);
+    ua = lt + 1;
+    uz = gt >= 0 ? gt : z;
+    pa = gt >= 0 ? gt + 1 : z;
   } else {
     // addr-spec form: the parameters after the URI belong to the header (RFC 3261 §20.10).
-    const semi = s.indexOf(';');
-    rawUri = semi >= 0 ? s.slice(0, semi) : s;
-    paramText = semi >= 0 ? s.slice(semi) : '';
+    const semi = indexIn(b, 59, a, z);
+    uz = semi >= 0 ? semi : z;
+    pa = uz;
   }
-  rawUri = rawUri.trim();
-  const uri = rawUri === '*' ? null : parseUri(rawUri);
-  const params = parseParams(paramText);
+  ua = skipWs(b, ua, uz);
+  uz = trimEnd(b, ua, uz);
+  const rawUri = t.slice(ua, uz);
+  const uri = uz - ua === 1 && b[ua] === 42 ? null : uriAt(t, b, ua, uz);
+  const params = paramsAt(t, b, pa, z);
   return {
     displayName,
     rawUri,
