@@ -1,6 +1,6 @@
 // sipwarden replay FILE...: what would be banned, and why, from pcap/pcapng captures and Asterisk
-// logs, with nothing touched. The rules see the files' own timestamps, so find_time windows play
-// out as they did when the traffic happened.
+// logs, with nothing touched. The rules see the files' own timestamps, all files merged in time
+// order, so find_time windows and attempts play out as they did when the traffic happened.
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.ts';
 import { formatDuration } from '../../core/duration.ts';
@@ -11,6 +11,7 @@ import { engineConfigFrom } from '../../detect/rules/config.ts';
 import { compilePolicy } from '../../enforce/index.ts';
 import { BUILTIN_USER_AGENTS } from '../../detect/signatures/scanner-user-agents.ts';
 import { PrefixSet, tryParsePrefix } from '../../core/ip.ts';
+import { mergeByTime } from '../../sources/replay/merge.ts';
 import { replayFile } from '../../sources/replay/replay.ts';
 import { createStats } from '../../sources/source.ts';
 import type { GlobalOptions } from '../context.ts';
@@ -54,30 +55,43 @@ export function registerReplayCommand(program: Command, globals: () => GlobalOpt
       const offenses: Offense[] = [];
       const decisions: Decision[] = [];
       let failed = false;
-      for (const file of files) {
-        const stats = createStats();
-        try {
-          for await (const ev of replayFile(file, {
-            ports: config.sip.ports,
-            stats,
-            onProgress: json ? undefined : (p) => progress(`${file}: ${Math.floor((100 * p.bytesRead) / Math.max(1, p.totalBytes))}% (${stats.received} events)`),
-          })) {
-            now = Math.max(now, ev.at);
-            for (const sig of signatures) {
-              const o = sig.match(ev);
-              if (!o) continue;
-              offenses.push(o);
-              decisions.push(...engine.offense(o));
-            }
-          }
-          if (!json) {
-            progressDone();
-            info(`${file}: ${stats.received} events, ${stats.skipped} skipped${stats.skipped ? ` (${Object.entries(stats.skippedByReason).map(([k, v]) => `${v} ${k}`).join(', ')})` : ''}`);
-          }
-        } catch (e) {
-          failed = true;
-          process.stderr.write(`sipwarden: ${file}: ${errorMessage(e)}\n`);
+      // All files at once, merged by time: the rules see the lines and packets in the order they
+      // happened, whatever file they are in (see sources/replay/merge.ts).
+      const stats = files.map(() => createStats());
+      const read = files.map(() => 0);
+      const total = files.map(() => 1);
+      const inputs = files.map((file, i) =>
+        replayFile(file, {
+          ports: config.sip.ports,
+          stats: stats[i],
+          onProgress: json ? undefined : (p) => {
+            read[i] = p.bytesRead;
+            total[i] = Math.max(1, p.totalBytes);
+            const pct = Math.floor((100 * sum(read)) / sum(total));
+            progress(`${files.length === 1 ? files[0] : `${files.length} files`}: ${pct}% (${sum(stats.map((x) => x.received))} events)`);
+          },
+        }),
+      );
+      const onError = (i: number, e: unknown) => {
+        failed = true;
+        process.stderr.write(`sipwarden: ${files[i]}: ${errorMessage(e)}\n`);
+      };
+      for await (const { ev } of mergeByTime(inputs, onError)) {
+        now = Math.max(now, ev.at);
+        for (const sig of signatures) {
+          const o = sig.match(ev);
+          if (!o) continue;
+          offenses.push(o);
+          decisions.push(...engine.offense(o));
         }
+      }
+      if (!json) {
+        progressDone();
+        files.forEach((file, i) => {
+          const st = stats[i];
+          const why = st.skipped ? ` (${Object.entries(st.skippedByReason).map(([k, v]) => `${v} ${k}`).join(', ')})` : '';
+          info(`${file}: ${st.received} events, ${st.skipped} skipped${why}`);
+        });
       }
       const report: ReplayReport = {
         offenses: offenses.map((o) => ({ ip: o.ip, signature: o.signature, account: o.account ?? null, at: new Date(o.at).toISOString() })),
@@ -91,3 +105,5 @@ export function registerReplayCommand(program: Command, globals: () => GlobalOpt
       if (failed) process.exitCode = EXIT.FAILURE;
     });
 }
+
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);

@@ -1,48 +1,42 @@
 // One attempt, several lines: a failed REGISTER writes a NOTICE to the messages log plus an
-// InvalidAccountID / ChallengeResponseFailed SECURITY event, in another file when both logs are read.
-// Lines with the same attempt key (the Call-ID for PJSIP, the account for chan_sip: see
-// asterisk-common.ts chanSipAttempt) close together in time form one group, and the group counts as
-// many attempts as its most frequent event: NOTICE + SECURITY is one attempt, NOTICE ×3 + SECURITY ×3
-// is three, whatever order the two files' lines arrive in (a replay may read one file whole before
-// the other). A brute-forcer that keeps one Call-ID and bumps CSeq writes the same event again for
-// each guess, so each guess still counts.
+// InvalidAccountID / ChallengeResponseFailed SECURITY event, in another file when both logs are read
+// (and the same event again over AMI when that is read too). Lines with the same attempt key (the
+// Call-ID for PJSIP, the account for chan_sip: see asterisk-common.ts chanSipAttempt) within a few
+// seconds of each other form one group. Each kind of line (each signature) appears at most once per
+// attempt, so a group counts as many attempts as its most frequent signature: NOTICE + SECURITY is
+// one attempt, NOTICE ×3 + SECURITY ×3 is three, in whatever order the lines arrive. A guesser that
+// keeps one Call-ID and bumps CSeq writes the same lines again for each guess, so each guess counts;
+// nothing the attacker writes (method names, accounts) can make two guesses look like one, because
+// the tally is by signature id, which is ours.
 import type { Offense } from '../../core/types.ts';
-import { eventOf } from './hit.ts';
 import type { AttemptGroup, SourceState } from './source-table.ts';
 
 /** How far apart in time two lines of one group may be (from the group's earliest and latest line). */
 export const ATTEMPT_WINDOW_MS = 5000;
 /** Interleaved attempts (different keys) remembered per source besides the latest. */
-const MORE_GROUPS = 3;
-/** Distinct events a group tracks; a line with one more starts a fresh group. */
-const MAX_GROUP_EVENTS = 8;
+const MORE_GROUPS = 7;
 
 /** True when the offense starts a new attempt (to be counted); false when it joins one. */
 export function isNewAttempt(s: SourceState, o: Offense): boolean {
   if (!o.attempt) return true;
-  const event = eventOf(o);
   if (s.groupKey === o.attempt) {
-    const joined = near(s.groupStart, s.groupLast, o.at) ? join(s.groupSeen, event) : null;
-    if (joined) {
+    if (s.groupTally && near(s.groupStart, s.groupLast, o.at)) {
       s.groupStart = Math.min(s.groupStart, o.at);
       s.groupLast = Math.max(s.groupLast, o.at);
-      s.groupSeen = joined[0];
-      return joined[1];
+      return countLine(s.groupTally, o.signature);
     }
   } else {
     const g = s.moreGroups?.find((x) => x.key === o.attempt);
-    const joined = g && near(g.start, g.last, o.at) ? join(g.seen, event) : null;
-    if (g && joined) {
+    if (g && near(g.start, g.last, o.at)) {
       g.start = Math.min(g.start, o.at);
       g.last = Math.max(g.last, o.at);
-      g.seen = joined[0];
-      return joined[1];
+      return countLine(g.tally, o.signature);
     }
-    if (s.groupKey !== '') remember(s, { key: s.groupKey, start: s.groupStart, last: s.groupLast, seen: s.groupSeen });
+    if (s.groupTally) remember(s, { key: s.groupKey, start: s.groupStart, last: s.groupLast, tally: s.groupTally });
   }
   s.groupKey = o.attempt;
   s.groupStart = s.groupLast = o.at;
-  s.groupSeen = `${event}=1`;
+  s.groupTally = [o.signature, 1];
   return true;
 }
 
@@ -57,29 +51,19 @@ function near(start: number, last: number, at: number): boolean {
 }
 
 /**
- * Counts one `event` line into a group's tally and says whether it starts a new attempt: it does
- * when its event is now the group's most frequent alone. The tally is "event=count" lines, so a
- * group that lives through a long attack stays a few short lines.
+ * Counts one line of `signature` into a group's tally (pairs: signature id, count; bounded by the
+ * number of signatures) and says whether it starts a new attempt: it does when its signature is now
+ * the group's most frequent alone.
  */
-function join(seen: string, event: string): [string, boolean] | null {
-  const counts = countsOf(seen);
-  const mine = (counts.get(event) ?? 0) + 1;
-  if (mine === 1 && counts.size >= MAX_GROUP_EVENTS) return null;
-  counts.set(event, mine);
-  let isNew = true;
-  const out: string[] = [];
-  for (const [e, n] of counts) {
-    if (e !== event && n >= mine) isNew = false;
-    out.push(`${e}=${n}`);
+function countLine(tally: (string | number)[], signature: string): boolean {
+  let mine = 0;
+  let others = 0;
+  let at = -1;
+  for (let i = 0; i < tally.length; i += 2) {
+    if (tally[i] === signature) at = i;
+    else others = Math.max(others, tally[i + 1] as number);
   }
-  return [out.join('\n'), isNew];
-}
-
-function countsOf(seen: string): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const entry of seen.split('\n')) {
-    const eq = entry.lastIndexOf('=');
-    counts.set(entry.slice(0, eq), Number(entry.slice(eq + 1)));
-  }
-  return counts;
+  if (at < 0) tally.push(signature, (mine = 1));
+  else tally[at + 1] = mine = (tally[at + 1] as number) + 1;
+  return mine > others;
 }

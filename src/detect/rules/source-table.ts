@@ -18,8 +18,8 @@ export interface AttemptGroup {
   /** Event times of the group's earliest and latest line. */
   start: number;
   last: number;
-  /** The group's signature:event lines, '\n'-joined with repeats: it counts as its most frequent event. */
-  seen: string;
+  /** Pairs of signature id and line count: the group counts as its most frequent signature. */
+  tally: (string | number)[];
 }
 
 // Kept lean (one object plus one array for a typical source) because a flood of spoofed sources
@@ -31,7 +31,8 @@ export class SourceState extends LruNode {
   groupKey = '';
   groupStart = 0;
   groupLast = 0;
-  groupSeen = '';
+  /** The latest group's tally: pairs of signature id and line count (see attempts.ts). */
+  groupTally: (string | number)[] | null = null;
   moreGroups: AttemptGroup[] | null = null;
   /** Flood counting: the current and previous second's request counts. */
   floodSecond = -1;
@@ -43,6 +44,7 @@ export class SourceState extends LruNode {
   resetCounters(): void {
     this.fails = null;
     this.groupKey = '';
+    this.groupTally = null;
     this.moreGroups = null;
     this.floodCurrent = 0;
     this.floodPrevious = 0;
