@@ -87,6 +87,20 @@ test('replay --json: offenses and decisions in the documented shape', async () =
   assert.equal(out.decisions[0].origin, 'rule:brute-force');
 });
 
+test('replay merges the files by time: twelve PJSIP guesses over three accounts are twelve attempts, no ban', async () => {
+  // Each guess has its own Call-ID and writes a NOTICE to messages and an event to security. Read
+  // one file after the other, the security lines would arrive after their groups were forgotten and
+  // count again (account 100 would reach max_retry); merged by time each guess counts once.
+  const guesses = Array.from({ length: 12 }, (_, i) => ({ s: String(i + 10), account: String(100 + (i % 3)), callid: `g${i}-7d1c` }));
+  const messages = path.join(dir, 'pjsip-messages');
+  const security = path.join(dir, 'pjsip-security');
+  writeFileSync(messages, guesses.map((g) => `[Nov 27 05:00:${g.s}] NOTICE[1234] res_pjsip/pjsip_distributor.c: Request 'REGISTER' from '<sip:${g.account}@10.0.0.1>' failed for '203.0.113.52:5060' (callid: ${g.callid}) - Failed to authenticate\n`).join(''));
+  writeFileSync(security, guesses.map((g) => `[Nov 27 05:00:${g.s}] SECURITY[1230] res_security_log.c: SecurityEvent="ChallengeResponseFailed",EventTV="x",Severity="Error",Service="PJSIP",EventVersion="1",AccountID="${g.account}",SessionID="${g.callid}",LocalAddress="IPV4/UDP/10.0.0.1/5060",RemoteAddress="IPV4/UDP/203.0.113.52/5060",Challenge="1",Response="2",ExpectedResponse=""\n`).join(''));
+  const out = JSON.parse((await cli(['replay', messages, security, '--json'])).stdout);
+  assert.equal(out.offenses.length, 24);
+  assert.deepEqual(out.decisions, []);
+});
+
 test('replay of both the messages and the security log counts each chan_sip guess once', async () => {
   const write = (guesses: number) => {
     const range = Array.from({ length: guesses }, (_, i) => i + 1);
