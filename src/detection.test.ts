@@ -112,3 +112,25 @@ test('Detection reads batches when a source has them, and offers events only to 
   assert.equal(detection.counts.errors, 0);
   assert.deepEqual(offered, ['log:log-line', 'any:log-line', 'log:log-line', 'any:log-line', 'log:log-line', 'any:log-line']);
 });
+
+test('an offense the engine cannot judge (the store failing) is counted and the source goes on', async () => {
+  const clock = new FakeClock(Date.UTC(2026, 10, 27, 5));
+  const lines = [1, 2, 3, 4, 5, 6].map(wrongPassword);
+  const source: EventSource = {
+    id: 'memory',
+    stats: createStats(),
+    async *events() {
+      for (const l of lines) yield { type: 'log-line', source: 'memory', at: clock.now(), line: l } satisfies RawEvent;
+    },
+  };
+  const config = configSchema.parse({});
+  const store = { offenderBans: () => { throw new Error('SQLITE_IOERR: disk I/O error'); } } as unknown as Store;
+  const detection = new Detection({
+    config, sources: [source], signatures: configuredSignatures(config), bans: () => assert.fail('no ban expected'),
+    store, clock, log: silentLogger, isFriend: () => false,
+  });
+  await detection.start();
+  await detection.stop();
+  assert.equal(detection.counts.events, 6, 'every line was read: the failure did not end the source');
+  assert.equal(detection.counts.errors, 2, 'the two decisions that needed the store (5th and 6th guess)');
+});

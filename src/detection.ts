@@ -120,7 +120,13 @@ export class Detection {
       }
       if (!o) continue;
       this.counts.offenses++;
-      for (const d of this.engine.offense(o)) this.enqueue(d);
+      try {
+        for (const d of this.engine.offense(o)) this.enqueue(d);
+      } catch (e) {
+        // The engine asks the store (escalation history); a failing disk must not stop the source.
+        this.counts.errors++;
+        this.deps.log.error({ signature: sig.id, ip: o.ip, err: errorMessage(e) }, 'offense could not be judged');
+      }
     }
   }
 
