@@ -14,10 +14,14 @@ function msg(method: string, id: string, extra = '', body = ''): Buffer {
   );
 }
 
-/** A reassembler with its drop counts, and one client → PBX connection to send on. */
+/**
+ * A reassembler with its drop counts, and one client → PBX connection to send on. These tests are
+ * about framing, so messages go out without waiting for the PBX's ACK unless requireAck is given
+ * (tcp-acks.test.ts tests that rule).
+ */
 function setup(limits: Partial<TcpLimits> = {}) {
   const drops: Record<string, number> = {};
-  const r = new TcpReassembler((reason) => (drops[reason] = (drops[reason] ?? 0) + 1), limits);
+  const r = new TcpReassembler((reason) => (drops[reason] = (drops[reason] ?? 0) + 1), { requireAck: false, ...limits });
   const out: TcpMessage[] = [];
   let at = T0;
   const conn = (ip: string, port = 40000, isn = 1000) => {
@@ -157,12 +161,16 @@ describe('TCP reassembly for SIP', () => {
     assert.deepEqual([s.ids(), s.r.flowCount], [['i1'], 0]);
     const d = s.conn('203.0.113.9', 40002);
     d.syn();
+    s.r.push({ src: PBX, dst: d.src, seq: 7000, flags: TCP_FLAG.SYN | TCP_FLAG.ACK, payload: Buffer.alloc(0), at: T0 + 99 });
     d.send(msg('INVITE', 'i2').subarray(0, 50));
-    s.r.push({ src: PBX, dst: d.src, seq: 5, flags: TCP_FLAG.RST, payload: Buffer.alloc(0), at: T0 + 100 });
+    d.send('', { flags: TCP_FLAG.RST, off: 5000 }); // not at the stream's position: the host ignores it, so do we
+    d.send('', { flags: TCP_FLAG.SYN, off: 3000 }); // a SYN on a flow with unread bytes: ignored too
+    assert.equal(s.r.flowCount, 2);
+    d.send('', { flags: TCP_FLAG.RST });
     assert.equal(s.r.flowCount, 0);
     d.send(msg('INVITE', 'i2').subarray(50)); // after the reset: a mid-stream tail, not glued on
     assert.deepEqual(s.ids(), ['i1']);
-    assert.deepEqual(s.drops, { 'tcp-reset': 1, 'tcp-midstream': 1 });
+    assert.deepEqual(s.drops, { 'tcp-bad-rst': 1, 'tcp-bad-syn': 1, 'tcp-reset': 1, 'tcp-midstream': 1 });
   });
 
   it('caps flows (the least recently used is evicted) and bytes per flow', () => {
