@@ -113,27 +113,20 @@ export abstract class TcpFlowState {
     this.flushPending(flow);
   }
 
-  /** Passes on what was ACKed, drops (or, one-way, passes on) what waited too long; ends a finished flow. */
+  /** Passes on what was ACKed, drops what waited too long for it; ends a finished flow. */
   protected settle(flow: Flow): void {
     this.out.push(...flow.acks.takeAcked());
     this.expire(flow, flow.acks.takeExpired(this.now - this.limits.unackedMs));
     if (flow.done && flow.acks.size === 0) this.close(flow, 'tcp-incomplete');
   }
 
-  /** Every waiting message now: the ACKed ones out, the rest dropped (or one-way, out). */
+  /** Every waiting message now: the ACKed ones out, the rest dropped. */
   protected flushPending(flow: Flow): void {
     this.out.push(...flow.acks.takeAcked());
     this.expire(flow, flow.acks.takeExpired(0, true));
   }
 
   private expire(flow: Flow, msgs: TcpMessage[]): void {
-    if (msgs.length === 0) return;
-    if (this.limits.oneWayFallback && !flow.acks.reverseSeen && !this.sawReverse) {
-      if (!flow.oneWayCounted) this.onDrop('tcp-one-way');
-      flow.oneWayCounted = true;
-      this.out.push(...msgs);
-      return;
-    }
     for (let i = 0; i < msgs.length; i++) this.onDrop('tcp-unacked');
   }
 

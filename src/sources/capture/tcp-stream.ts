@@ -55,9 +55,9 @@ export interface TcpLimits {
   /** How long a message waits for its ACK before it is dropped (`tcp-unacked`). */
   unackedMs: number;
   /**
-   * For captures of one direction only (replay of a file filtered on the destination port): a
-   * flow whose reverse direction never shows up, in a capture that never showed any reverse
-   * traffic, has its messages passed on unACKed when they would be dropped (`tcp-one-way`).
+   * For files that may hold one direction only (replay of a capture filtered on the destination
+   * port): until the capture shows any packet of a tracked flow's reverse direction, messages go
+   * out at once, unACKed (counted `tcp-one-way` once per flow); from then on the ACK rule applies.
    */
   oneWayFallback: boolean;
 }
@@ -247,7 +247,11 @@ export class TcpReassembler extends TcpFlowState {
     const cutAny = this.cut(flow);
     if (flow.buf.length === 0) flow.segs = 0;
     else if (cutAny) flow.segs = 1; // what is left came with this segment
-    if (flow.segs > this.limits.maxSegmentsPerMessage) this.drop(flow, 'tcp-too-many-segments');
+    if (flow.segs <= this.limits.maxSegmentsPerMessage) return;
+    if (!flow.lost) return this.drop(flow, 'tcp-too-many-segments');
+    // Already resyncing (and counted): forget the unfinished line quietly.
+    flow.buf.clear();
+    flow.segs = 0;
   }
 
   /** Cuts every whole message off the front of the in-order bytes; true if it cut any. */
@@ -299,6 +303,11 @@ export class TcpReassembler extends TcpFlowState {
   private deliver(flow: Flow, payload: Buffer, endSeq: number): void {
     const msg: TcpMessage = { src: flow.src, dst: flow.dst, at: this.now, payload };
     if (!this.limits.requireAck) return void this.out.push(msg);
+    if (this.limits.oneWayFallback && !this.sawReverse) {
+      if (!flow.oneWayCounted) this.onDrop('tcp-one-way');
+      flow.oneWayCounted = true;
+      return void this.out.push(msg);
+    }
     flow.acks.add(msg, endSeq);
     this.waiting.add(flow);
   }
