@@ -106,7 +106,7 @@ export abstract class TcpFlowState {
     this.flows.delete(flow.key);
     this.waiting.delete(flow);
     const unread = flow.buf.length > 0 || flow.heldBytes > 0;
-    if (always || (unread && !(flow.heldBytes === 0 && onlyCrLf(flow.buf.view())))) this.onDrop(reason);
+    if (always || (unread && !(flow.heldBytes === 0 && onlyKeepAlives(flow.buf.view())))) this.onDrop(reason);
     flow.buf.clear();
     flow.held = [];
     flow.heldBytes = 0;
@@ -134,7 +134,7 @@ export abstract class TcpFlowState {
   protected finish(flow: Flow): void {
     if (this.flows.get(flow.key) !== flow || flow.done) return;
     if (flow.acks.size === 0) return this.close(flow, 'tcp-incomplete');
-    if ((flow.buf.length > 0 && !onlyCrLf(flow.buf.view())) || flow.heldBytes > 0) this.onDrop('tcp-incomplete');
+    if ((flow.buf.length > 0 && !onlyKeepAlives(flow.buf.view())) || flow.heldBytes > 0) this.onDrop('tcp-incomplete');
     flow.buf.clear();
     flow.held = [];
     flow.heldBytes = 0;
@@ -168,7 +168,8 @@ export abstract class TcpFlowState {
   }
 }
 
-function onlyCrLf(buf: Buffer): boolean {
+/** Only CRLF keep-alives: nothing lost when they are dropped. */
+export function onlyKeepAlives(buf: Buffer): boolean {
   for (const b of buf) if (b !== 13 && b !== 10) return false;
   return true;
 }

@@ -13,7 +13,7 @@
 import type { Endpoint } from '../../core/types.ts';
 import { cutSipMessage, findStartLine, MAX_START_LINE, newFrameScan, shiftFrameScan } from './sip-framing.ts';
 import { seqAdd, seqDiff } from './tcp-acks.ts';
-import { type Flow, TcpFlowState } from './tcp-flows.ts';
+import { type Flow, onlyKeepAlives, TcpFlowState } from './tcp-flows.ts';
 
 export const TCP_FLAG = { FIN: 0x01, SYN: 0x02, RST: 0x04, ACK: 0x10 } as const;
 
@@ -311,9 +311,4 @@ export class TcpReassembler extends TcpFlowState {
     flow.acks.add(msg, endSeq);
     this.waiting.add(flow);
   }
-}
-
-export function onlyKeepAlives(buf: Buffer): boolean {
-  for (const b of buf) if (b !== 13 && b !== 10) return false;
-  return true;
 }
