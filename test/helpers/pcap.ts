@@ -41,11 +41,12 @@ export function udp(sport: number, dport: number, payload: Buffer): Buffer {
 }
 
 /** A TCP segment; flags default to PSH+ACK (0x18); SYN 0x02, FIN 0x01, RST 0x04. */
-export function tcp(sport: number, dport: number, payload: Buffer, seq = 0, flags = 0x18): Buffer {
+export function tcp(sport: number, dport: number, payload: Buffer, seq = 0, flags = 0x18, ack = 0): Buffer {
   const h = Buffer.alloc(20);
   h.writeUInt16BE(sport, 0);
   h.writeUInt16BE(dport, 2);
   h.writeUInt32BE(seq >>> 0, 4);
+  h.writeUInt32BE(ack >>> 0, 8);
   h[12] = 5 << 4;
   h[13] = flags;
   return Buffer.concat([h, payload]);

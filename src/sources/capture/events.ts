@@ -46,7 +46,7 @@ export class SipEventDecoder {
       yield { type: 'sip', source: this.source, at: Math.floor(rec.at), transport: 'udp', src, dst, payload: Buffer.from(frame.payload) };
       return;
     }
-    yield* this.messages(this.tcp.push({ src, dst, seq: frame.seq, flags: frame.flags, payload: frame.payload, at: rec.at }));
+    yield* this.messages(this.tcp.push({ src, dst, seq: frame.seq, ack: frame.ack, flags: frame.flags, payload: frame.payload, at: rec.at }));
   }
 
   /** The capture ended: messages held behind a gap come out, unfinished ones are counted. */

@@ -6,13 +6,15 @@ import ipaddr from 'ipaddr.js';
 import { normalizeIp } from '../../core/ip.ts';
 import type { Endpoint } from '../../core/types.ts';
 import { LINKTYPE } from './pcap.ts';
-import { TCP_FLAG } from './tcp-stream.ts';
 
 export type DecodedFrame =
   | { ok: true; transport: 'udp'; src: Endpoint; dst: Endpoint; payload: Buffer }
-  /** payload may be empty for a SYN, FIN or RST: they open and end flows. */
-  | { ok: true; transport: 'tcp'; src: Endpoint; dst: Endpoint; payload: Buffer; seq: number; flags: number }
-  /** reason null: not for us (ARP, ICMP, a bare TCP ACK), not worth counting. */
+  /**
+   * payload may be empty: a SYN, FIN or RST opens or ends a flow, and a bare ACK's acknowledgment
+   * number is what lets the other direction's messages through (tcp-acks.ts).
+   */
+  | { ok: true; transport: 'tcp'; src: Endpoint; dst: Endpoint; payload: Buffer; seq: number; ack: number; flags: number }
+  /** reason null: not for us (ARP, ICMP), not worth counting. */
   | { ok: false; reason: string | null };
 
 const ETHERTYPE_IPV4 = 0x0800;
@@ -116,10 +118,9 @@ function transport(proto: number, seg: Buffer, srcIp: string, dstIp: string): De
     const dataOff = (seg[12] >> 4) * 4;
     if (dataOff < 20 || dataOff > seg.length) return bad('bad-tcp-header');
     const flags = seg[13];
-    if (dataOff === seg.length && !(flags & (TCP_FLAG.SYN | TCP_FLAG.FIN | TCP_FLAG.RST))) return ignore; // a bare ACK
     const src = { ip: srcIp, port: seg.readUInt16BE(0) };
     const dst = { ip: dstIp, port: seg.readUInt16BE(2) };
-    return { ok: true, transport: 'tcp', src, dst, payload: seg.subarray(dataOff), seq: seg.readUInt32BE(4), flags };
+    return { ok: true, transport: 'tcp', src, dst, payload: seg.subarray(dataOff), seq: seg.readUInt32BE(4), ack: seg.readUInt32BE(8), flags };
   }
   return ignore;
 }

@@ -77,8 +77,11 @@ describe('pcap reader', () => {
     const stream = Buffer.concat([invite.subarray(0, 30), invite.subarray(30), bye, Buffer.from('\r\n\r\n'), sipMessage('INVITE', 'x3', 'v=0\r\n').subarray(0, 60)]);
     const cuts = [0, 30, 30 + invite.length + 10, stream.length - 60, stream.length];
     const segs = cuts.slice(1).map((end, i) => tcp(40000, 5060, stream.subarray(cuts[i], end), 1000 + cuts[i]));
-    segs.splice(2, 0, tcp(40000, 5060, Buffer.alloc(0), 1000 + cuts[2], 0x10)); // a bare ACK
+    segs.splice(2, 0, tcp(40000, 5060, Buffer.alloc(0), 1000 + cuts[2], 0x10)); // a bare ACK of the client's
     const frames = segs.map((seg, i) => ({ at: T0 + i, data: ethernet(ipv4('203.0.113.9', '192.0.2.1', 'tcp', seg)) }));
+    // The PBX's bare ACKs: messages go out only once ACKed, and the last one ACKs it all.
+    const pbxAck = (at: number, ack: number) => ({ at, data: ethernet(ipv4('192.0.2.1', '203.0.113.9', 'tcp', tcp(5060, 40000, Buffer.alloc(0), 7000, 0x10, ack))) });
+    frames.push(pbxAck(T0 + 10, 1000 + stream.length));
     const { events, stats } = read(pcapFile(frames));
     assert.deepEqual(events.map((e) => sip(e).payload.toString()), [invite.toString(), bye.toString()]);
     assert.deepEqual([sip(events[0]).transport, sip(events[0]).src], ['tcp', { ip: '203.0.113.9', port: 40000 }]);

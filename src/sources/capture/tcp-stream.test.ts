@@ -14,10 +14,14 @@ function msg(method: string, id: string, extra = '', body = ''): Buffer {
   );
 }
 
-/** A reassembler with its drop counts, and one client → PBX connection to send on. */
+/**
+ * A reassembler with its drop counts, and one client → PBX connection to send on. These tests are
+ * about framing, so messages go out without waiting for the PBX's ACK unless requireAck is given
+ * (tcp-acks.test.ts tests that rule).
+ */
 function setup(limits: Partial<TcpLimits> = {}) {
   const drops: Record<string, number> = {};
-  const r = new TcpReassembler((reason) => (drops[reason] = (drops[reason] ?? 0) + 1), limits);
+  const r = new TcpReassembler((reason) => (drops[reason] = (drops[reason] ?? 0) + 1), { requireAck: false, ...limits });
   const out: TcpMessage[] = [];
   let at = T0;
   const conn = (ip: string, port = 40000, isn = 1000) => {
@@ -35,6 +39,10 @@ function setup(limits: Partial<TcpLimits> = {}) {
       },
       skip(n: number) {
         next += n;
+      },
+      /** The PBX ACKs this connection up to its current position (plus `delta`). */
+      ack(delta = 0, flags: number = TCP_FLAG.ACK) {
+        out.push(...r.push({ src: PBX, dst: src, seq: 7000, ack: (next + delta) >>> 0, flags, payload: Buffer.alloc(0), at: (at += 1) }));
       },
     };
   };
@@ -157,12 +165,16 @@ describe('TCP reassembly for SIP', () => {
     assert.deepEqual([s.ids(), s.r.flowCount], [['i1'], 0]);
     const d = s.conn('203.0.113.9', 40002);
     d.syn();
+    s.r.push({ src: PBX, dst: d.src, seq: 7000, flags: TCP_FLAG.SYN | TCP_FLAG.ACK, payload: Buffer.alloc(0), at: T0 + 99 });
     d.send(msg('INVITE', 'i2').subarray(0, 50));
-    s.r.push({ src: PBX, dst: d.src, seq: 5, flags: TCP_FLAG.RST, payload: Buffer.alloc(0), at: T0 + 100 });
+    d.send('', { flags: TCP_FLAG.RST, off: 5000 }); // not at the stream's position: the host ignores it, so do we
+    d.send('', { flags: TCP_FLAG.SYN, off: 3000 }); // a SYN on a flow with unread bytes: ignored too
+    assert.equal(s.r.flowCount, 2);
+    d.send('', { flags: TCP_FLAG.RST });
     assert.equal(s.r.flowCount, 0);
     d.send(msg('INVITE', 'i2').subarray(50)); // after the reset: a mid-stream tail, not glued on
     assert.deepEqual(s.ids(), ['i1']);
-    assert.deepEqual(s.drops, { 'tcp-reset': 1, 'tcp-midstream': 1 });
+    assert.deepEqual(s.drops, { 'tcp-bad-rst': 1, 'tcp-bad-syn': 1, 'tcp-reset': 1, 'tcp-midstream': 1 });
   });
 
   it('caps flows (the least recently used is evicted) and bytes per flow', () => {
@@ -260,6 +272,30 @@ describe('TCP reassembly under shuffling and garbage', () => {
       assert.ok(owner.has(o.src.ip));
     }
     assert.equal(s.r.bufferedBytes, 0);
+  });
+
+  it('garbage with ACKs, forged ACKs and RSTs: never throws, stays within bounds, ends empty', () => {
+    const rand = rng(11);
+    const s = setup({ requireAck: true, maxFlows: 20, maxFlowBytes: 2048, maxTotalBytes: 16 * 1024 });
+    const conns = Array.from({ length: 40 }, (_, i) => s.conn(`198.51.100.${i + 1}`, 40000 + i, Math.floor(rand() * 2 ** 32)));
+    for (let i = 0; i < 5000; i++) {
+      const c = conns[Math.floor(rand() * conns.length)];
+      const r = rand();
+      if (r < 0.02) c.syn();
+      else if (r < 0.4) c.send(msg('OPTIONS', `${c.src.ip}-${i}`).subarray(0, Math.floor(rand() * 200)));
+      else if (r < 0.6) c.send(msg('REGISTER', `${c.src.ip}-${i}`), { off: rand() < 0.2 ? Math.floor(rand() * 5000) : undefined });
+      else if (r < 0.9) c.ack(rand() < 0.8 ? 0 : Math.floor(rand() * 2 ** 32), rand() < 0.05 ? TCP_FLAG.RST | TCP_FLAG.ACK : TCP_FLAG.ACK);
+      else c.send('', { flags: TCP_FLAG.RST, off: rand() < 0.5 ? undefined : Math.floor(rand() * 5000) });
+      assert.ok(s.r.flowCount <= 20 && s.r.bufferedBytes <= 16 * 1024 + 2048);
+    }
+    s.out.push(...s.r.end());
+    assert.ok(s.out.length > 100, `only ${s.out.length} messages`);
+    for (const o of s.out) {
+      const id = /Call-ID: (\S+)-\d+/.exec(o.payload.toString()); // a truncated OPTIONS may have lost it
+      if (id) assert.equal(id[1], o.src.ip, 'a message carries only its own flow\'s bytes');
+    }
+    assert.equal(s.r.bufferedBytes, 0);
+    assert.ok((s.drops['tcp-unacked'] ?? 0) > 0, JSON.stringify(s.drops));
   });
 
   it('a FIN behind a gap: what follows the gap is read once the gap is given up, then the flow ends', () => {

@@ -1,22 +1,28 @@
 // TCP reassembly for SIP over TCP, from captured segments. Each direction of a connection (a flow,
 // src ip:port → dst ip:port) keeps its in-order bytes by sequence number, and whole SIP messages
-// are cut from them (sip-framing.ts). A message is only ever made of one flow's bytes, so its
-// source address is the flow's: lost or forged segments can cost a message, never frame an
-// innocent address.
+// are cut from them (sip-framing.ts). A message is only ever made of one flow's bytes, and it is
+// only passed on once the other direction has ACKed its last byte (tcp-acks.ts): a forged segment
+// is never ACKed by the server, so it cannot get the address it claims banned.
 //
 // Attackers control all of this, so the state is bounded: a cap on flows (the least recently used
-// is evicted), on bytes per flow and in total, on out-of-order segments held, and an idle expiry.
-// Every byte dropped is counted with a reason through onDrop. Time is the packets' capture time,
-// so replaying a file gives the same result as watching it live.
+// is evicted), on bytes per flow (messages waiting for their ACK included) and in total, on
+// out-of-order segments held, on segments per message, and an idle expiry. Every byte is handled
+// a bounded number of times whatever the segment sizes (scan state is kept between segments).
+// Every loss is counted with a reason through onDrop. Time is the packets' capture time, so
+// replaying a file gives the same result as watching it live.
 import type { Endpoint } from '../../core/types.ts';
-import { cutSipMessage, findStartLine, MAX_START_LINE } from './sip-framing.ts';
+import { cutSipMessage, findStartLine, MAX_START_LINE, newFrameScan, shiftFrameScan } from './sip-framing.ts';
+import { seqAdd, seqDiff } from './tcp-acks.ts';
+import { type Flow, onlyKeepAlives, TcpFlowState } from './tcp-flows.ts';
 
-export const TCP_FLAG = { FIN: 0x01, SYN: 0x02, RST: 0x04 } as const;
+export const TCP_FLAG = { FIN: 0x01, SYN: 0x02, RST: 0x04, ACK: 0x10 } as const;
 
 export interface TcpSegment {
   src: Endpoint;
   dst: Endpoint;
   seq: number;
+  /** The acknowledgment number (meaningful with TCP_FLAG.ACK). */
+  ack?: number;
   /** TCP flags byte (TCP_FLAG bits). */
   flags: number;
   payload: Buffer;
@@ -34,14 +40,26 @@ export interface TcpMessage {
 
 export interface TcpLimits {
   maxFlows: number;
-  /** In-order plus held bytes of one flow; also the largest message that can be read. */
+  /** In-order, held and unACKed bytes of one flow; also the largest message that can be read. */
   maxFlowBytes: number;
   maxTotalBytes: number;
   /** Out-of-order segments held per flow while waiting for the missing one. */
   maxHeldSegments: number;
+  /** Segments one message may span (tiny segments cost per-packet work for nothing). */
+  maxSegmentsPerMessage: number;
   /** How long a missing segment is waited for (a retransmission) before it counts as lost. */
   gapWaitMs: number;
   idleMs: number;
+  /** Pass a message on only once the other direction ACKed it (see tcp-acks.ts). */
+  requireAck: boolean;
+  /** How long a message waits for its ACK before it is dropped (`tcp-unacked`). */
+  unackedMs: number;
+  /**
+   * For files that may hold one direction only (replay of a capture filtered on the destination
+   * port): until the capture shows any packet of a tracked flow's reverse direction, messages go
+   * out at once, unACKed (counted `tcp-one-way` once per flow); from then on the ACK rule applies.
+   */
+  oneWayFallback: boolean;
 }
 
 export const DEFAULT_TCP_LIMITS: TcpLimits = {
@@ -49,275 +67,248 @@ export const DEFAULT_TCP_LIMITS: TcpLimits = {
   maxFlowBytes: 64 * 1024,
   maxTotalBytes: 32 * 1024 * 1024,
   maxHeldSegments: 32,
+  maxSegmentsPerMessage: 256,
   gapWaitMs: 1000,
   idleMs: 120_000,
+  requireAck: true,
+  unackedMs: 5000,
+  oneWayFallback: false,
 };
 
 /** Beyond this distance from the expected sequence number a segment belongs to another stream. */
 const WINDOW = 1 << 20;
 
-interface Held {
-  seq: number;
-  data: Buffer;
-  at: number;
-}
-
-interface Flow {
-  key: string;
-  src: Endpoint;
-  dst: Endpoint;
-  /** The sequence number of the next in-order byte. */
-  next: number;
-  /** In-order bytes not yet cut into messages. */
-  buf: Buffer;
-  held: Held[];
-  heldBytes: number;
-  /** Sequence number of the FIN, once seen: the flow ends when next reaches it. */
-  fin: number | null;
-  /** Not at a message boundary (joined mid-way, or after lost bytes): why, and whether counted. */
-  lost: { reason: string; counted: boolean } | null;
-  lastAt: number;
-}
-
-/** a - b in sequence space (mod 2^32, signed). */
-const seqDiff = (a: number, b: number): number => (a - b) | 0;
-const seqAdd = (a: number, n: number): number => (a + n) >>> 0;
-
-export class TcpReassembler {
-  /** In least-recently-used order: a flow is moved to the end whenever a segment touches it. */
-  private readonly flows = new Map<string, Flow>();
-  /** Flows waiting on something the sweep may have to give up: a missing segment, bytes before a FIN. */
-  private readonly waiting = new Set<Flow>();
-  private readonly limits: TcpLimits;
-  private totalBytes = 0;
-  private now = 0;
-  private lastSweep = 0;
-
-  constructor(
-    private readonly onDrop: (reason: string) => void,
-    limits: Partial<TcpLimits> = {},
-  ) {
-    this.limits = { ...DEFAULT_TCP_LIMITS, ...limits };
-    this.limits.maxFlows = Math.max(1, this.limits.maxFlows); // 0 would evict forever
+export class TcpReassembler extends TcpFlowState {
+  constructor(onDrop: (reason: string) => void, limits: Partial<TcpLimits> = {}) {
+    super(onDrop, { ...DEFAULT_TCP_LIMITS, ...limits });
   }
 
-  get flowCount(): number {
-    return this.flows.size;
-  }
-
-  get bufferedBytes(): number {
-    return this.totalBytes;
-  }
-
-  /** One captured segment in; the SIP messages it completes (of its flow, or of flows it unblocked) out. */
+  /** One captured segment in; the SIP messages it completes or gets ACKed (of any flow) out. */
   push(seg: TcpSegment): TcpMessage[] {
     this.now = Math.max(this.now, seg.at);
-    const out: TcpMessage[] = [];
-    if (this.now - this.lastSweep >= 1000) this.sweep(out);
+    this.out = [];
+    if (this.now - this.lastSweep >= 1000) this.sweep();
     const key = `${seg.src.ip}|${seg.src.port}|${seg.dst.ip}|${seg.dst.port}`;
+    const reverse = this.flows.get(`${seg.dst.ip}|${seg.dst.port}|${seg.src.ip}|${seg.src.port}`);
+    if (reverse) this.account(reverse, () => this.fromReverse(reverse, seg));
     if (seg.flags & TCP_FLAG.RST) {
-      this.close(key, 'tcp-reset');
-      this.close(`${seg.dst.ip}|${seg.dst.port}|${seg.src.ip}|${seg.src.port}`, 'tcp-reset');
-      return out;
+      this.reset(key, reverse, seg.seq);
+      return this.out;
     }
-    let flow = this.flows.get(key);
+    const flow = this.flowFor(key, seg);
+    if (!flow) return this.out;
+    this.account(flow, () => this.receive(flow, seg));
+    this.enforceTotal();
+    return this.out;
+  }
+
+  /** The capture ended: what waits behind a gap is read, and what is left unfinished is counted. */
+  end(): TcpMessage[] {
+    this.out = [];
+    for (const flow of [...this.flows.values()]) {
+      this.account(flow, () => {
+        while (flow.held.length > 0) this.skipGap(flow);
+        this.close(flow, 'tcp-incomplete');
+      });
+    }
+    return this.out;
+  }
+
+  /** A packet of the other direction: its ACK number may let this flow's messages through. */
+  private fromReverse(flow: Flow, seg: TcpSegment): void {
+    this.sawReverse = true;
+    // Never a RST's: a host answers a segment on no connection with a RST ACKing it.
+    if (seg.flags & TCP_FLAG.ACK && !(seg.flags & TCP_FLAG.RST) && seg.ack !== undefined) flow.acks.ack(seg.ack >>> 0, flow.next);
+    else flow.acks.reverseSeen = true;
+    this.settle(flow);
+  }
+
+  /** The flow a segment belongs to (opened or reopened by it), or null when it is ignored. */
+  private flowFor(key: string, seg: TcpSegment): Flow | null {
+    const flow = this.flows.get(key);
     if (seg.flags & TCP_FLAG.SYN) {
-      if (flow) this.close(key, 'tcp-reopened');
-      flow = this.open(key, seg, seqAdd(seg.seq, 1), null);
-    } else if (!flow) {
-      if (seg.payload.length === 0) return out; // a FIN or ACK of a connection we never saw
-      flow = this.open(key, seg, seg.seq, { reason: 'tcp-midstream', counted: false });
-    } else {
-      this.flows.delete(key); // re-inserted: the map stays in least-recently-used order
-      this.flows.set(key, flow);
+      if (flow && flow.isn === seg.seq) return this.touch(flow); // a retransmitted SYN
+      if (flow && this.bytesOf(flow) > 0) {
+        this.onDrop('tcp-bad-syn'); // a host keeps an established connection: a forgery, or a SYN we cannot place
+        return null;
+      }
+      if (flow) this.account(flow, () => this.close(flow, 'tcp-reopened'));
+      const opened = this.open(key, seg, seqAdd(seg.seq, 1), null);
+      opened.isn = seg.seq;
+      return opened;
     }
+    if (flow) return this.touch(flow);
+    if (seg.payload.length === 0) return null; // a FIN or ACK of a connection we never saw
+    return this.open(key, seg, seg.seq, { reason: 'tcp-midstream', counted: false });
+  }
+
+  private receive(flow: Flow, seg: TcpSegment): void {
     flow.lastAt = this.now;
     const dataSeq = seg.flags & TCP_FLAG.SYN ? seqAdd(seg.seq, 1) : seg.seq;
     if (seg.flags & TCP_FLAG.FIN) {
       flow.fin = seqAdd(dataSeq, seg.payload.length);
       this.waiting.add(flow);
     }
-    this.accept(flow, dataSeq, seg.payload, out);
-    this.enforceTotal();
-    return out;
+    this.accept(flow, dataSeq, seg.payload);
   }
 
-  /** The capture ended: what waits behind a gap is read, and what is left unfinished is counted. */
-  end(): TcpMessage[] {
-    const out: TcpMessage[] = [];
-    for (const flow of [...this.flows.values()]) {
-      while (flow.held.length > 0) this.skipGap(flow, out);
-      this.close(flow.key, 'tcp-incomplete');
-    }
-    return out;
-  }
-
-  private open(key: string, seg: TcpSegment, next: number, lost: Flow['lost']): Flow {
-    while (this.flows.size >= this.limits.maxFlows) this.close(this.flows.keys().next().value!, 'tcp-flow-evicted', true);
-    const flow: Flow = { key, src: seg.src, dst: seg.dst, next, buf: Buffer.alloc(0), held: [], heldBytes: 0, fin: null, lost, lastAt: this.now };
-    this.flows.set(key, flow);
-    return flow;
-  }
-
-  /** Removes a flow; bytes it still held are counted as dropped (always, when `always`). */
-  private close(key: string, reason: string, always = false): void {
+  /** A RST ends both directions, if its sequence number is where the sender's stream is. */
+  private reset(key: string, reverse: Flow | undefined, seq: number): void {
     const flow = this.flows.get(key);
-    if (!flow) return;
-    const unread = flow.buf.length > 0 || flow.heldBytes > 0;
-    if (always || (unread && !onlyKeepAlives(flow.buf))) this.onDrop(reason);
-    this.totalBytes -= flow.buf.length + flow.heldBytes;
-    this.flows.delete(key);
-    this.waiting.delete(flow);
+    if (!flow) return; // nothing to check it against: the reverse flow ends by FIN or idles out
+    const ahead = seqDiff(seq, flow.next);
+    const last = flow.held.at(-1);
+    if (ahead !== 0 && !(ahead > 0 && last && ahead <= seqDiff(seqAdd(last.seq, last.data.length), flow.next))) {
+      this.onDrop('tcp-bad-rst'); // the host ignores it too (RFC 5961 §3.2)
+      return;
+    }
+    this.account(flow, () => this.close(flow, 'tcp-reset'));
+    if (reverse && this.flows.get(reverse.key) === reverse) this.account(reverse, () => this.close(reverse, 'tcp-reset'));
   }
 
-  private accept(flow: Flow, seq: number, data: Buffer, out: TcpMessage[]): void {
+  private accept(flow: Flow, seq: number, data: Buffer): void {
     const ahead = seqDiff(seq, flow.next);
     if (ahead > WINDOW || ahead + data.length < -WINDOW) {
-      // A new connection on the same addresses whose SYN we missed, or garbage: start over there.
-      this.reset(flow, 'tcp-out-of-window', seq);
-      return this.accept(flow, seq, data, out);
+      // The host would discard it, unless it is a new connection whose SYN we missed: then the
+      // other direction is ACKing around there, which a forger cannot make it do.
+      if (!flow.acks.ackedNear(seq)) return void (data.length > 0 && this.onDrop('tcp-out-of-window'));
+      this.restart(flow, 'tcp-out-of-window', seq);
+      flow.acks.reanchor();
     }
-    if (ahead > 0) {
-      if (data.length > 0) this.hold(flow, seq, data, out);
-    } else if (data.length + ahead > 0) {
-      this.append(flow, data.subarray(-ahead), out); // a retransmission's old part is skipped
-      this.drainHeld(flow, out);
+    const rel = seqDiff(seq, flow.next);
+    if (rel > 0) {
+      if (data.length > 0) this.hold(flow, seq, data);
+    } else if (data.length + rel > 0) {
+      this.append(flow, data.subarray(-rel)); // a retransmission's old part is skipped
+      this.drainHeld(flow);
     }
-    if (flow.held.length > 0 && this.now - flow.held[0].at >= this.limits.gapWaitMs) this.skipGap(flow, out);
-    if (flow.fin !== null && seqDiff(flow.next, flow.fin) >= 0 && this.flows.get(flow.key) === flow) this.close(flow.key, 'tcp-incomplete');
+    if (flow.held.length > 0 && this.now - flow.held[0].at >= this.limits.gapWaitMs) this.skipGap(flow);
+    if (flow.buf.length + flow.heldBytes > this.limits.maxFlowBytes) this.overflow(flow);
+    this.settle(flow);
+    if (this.bytesOf(flow) > this.limits.maxFlowBytes) this.flushPending(flow);
+    if (flow.fin !== null && seqDiff(flow.next, flow.fin) >= 0) this.finish(flow);
   }
 
   /** Keeps an out-of-order segment (sorted by seq) until the missing bytes arrive or are given up. */
-  private hold(flow: Flow, seq: number, data: Buffer, out: TcpMessage[]): void {
+  private hold(flow: Flow, seq: number, data: Buffer): void {
     if (flow.held.some((h) => h.seq === seq && h.data.length >= data.length)) return; // a retransmission
     const copy = Buffer.from(data);
     flow.held.push({ seq, data: copy, at: this.now });
     this.waiting.add(flow);
     flow.held.sort((a, b) => seqDiff(a.seq, b.seq));
     flow.heldBytes += copy.length;
-    this.totalBytes += copy.length;
-    if (flow.held.length > this.limits.maxHeldSegments) this.skipGap(flow, out);
-    if (flow.buf.length + flow.heldBytes > this.limits.maxFlowBytes) this.overflow(flow);
+    if (flow.held.length > this.limits.maxHeldSegments) this.skipGap(flow);
   }
 
   /** Moves held segments that now fit onto the in-order bytes. */
-  private drainHeld(flow: Flow, out: TcpMessage[]): void {
+  private drainHeld(flow: Flow): void {
     while (flow.held.length > 0 && seqDiff(flow.held[0].seq, flow.next) <= 0) {
       const h = flow.held.shift()!;
       flow.heldBytes -= h.data.length;
-      this.totalBytes -= h.data.length;
       const behind = seqDiff(flow.next, h.seq);
-      if (behind < h.data.length) this.append(flow, h.data.subarray(behind), out);
+      if (behind < h.data.length) this.append(flow, h.data.subarray(behind));
     }
   }
 
   /** The missing bytes are not coming: drop the unfinished message before the gap, resume after it. */
-  private skipGap(flow: Flow, out: TcpMessage[]): void {
+  protected skipGap(flow: Flow): void {
     this.drop(flow, 'tcp-gap');
     flow.next = flow.held[0].seq;
-    this.drainHeld(flow, out);
+    this.drainHeld(flow);
   }
 
-  /** Too much for one flow: everything it holds is dropped and it resyncs on what comes next. */
+  /** Too much for one flow: everything it holds in order or out of order is dropped; it resyncs. */
   private overflow(flow: Flow): void {
     const last = flow.held.at(-1);
-    this.reset(flow, 'tcp-flow-overflow', last ? seqAdd(last.seq, last.data.length) : flow.next);
+    this.restart(flow, 'tcp-flow-overflow', last ? seqAdd(last.seq, last.data.length) : flow.next);
   }
 
-  /** Drops all a flow holds (counted) and continues it at sequence number next, resyncing. */
-  private reset(flow: Flow, reason: string, next: number): void {
+  /** Drops the in-order and held bytes (counted) and continues at sequence number next, resyncing. */
+  private restart(flow: Flow, reason: string, next: number): void {
     this.drop(flow, reason);
-    this.totalBytes -= flow.heldBytes;
     flow.held = [];
     flow.heldBytes = 0;
     flow.next = next;
   }
 
-  /** Counts the loss and empties the in-order buffer; the flow resyncs on the next start line. */
+  /** Counts the loss and empties the in-order bytes; the flow resyncs on the next start line. */
   private drop(flow: Flow, reason: string): void {
     this.onDrop(reason);
-    this.totalBytes -= flow.buf.length;
-    flow.buf = Buffer.alloc(0);
+    flow.buf.clear();
+    flow.scan = newFrameScan();
+    flow.segs = 0;
     flow.lost = { reason, counted: true };
   }
 
-  private append(flow: Flow, data: Buffer, out: TcpMessage[]): void {
+  private append(flow: Flow, data: Buffer): void {
     flow.next = seqAdd(flow.next, data.length);
-    this.totalBytes -= flow.buf.length;
-    // Usually a segment holds whole messages: cut them from the segment itself, copy only the rest.
-    flow.buf = flow.buf.length === 0 ? data : Buffer.concat([flow.buf, data]);
-    if (flow.lost) this.resync(flow);
-    if (!flow.lost) this.cut(flow, out);
-    if (flow.buf.length > 0 && flow.buf.buffer === data.buffer) flow.buf = Buffer.from(flow.buf); // never keep a view of the capture
-    this.totalBytes += flow.buf.length;
-    if (flow.buf.length + flow.heldBytes > this.limits.maxFlowBytes) this.overflow(flow);
+    flow.buf.append(data);
+    flow.segs++;
+    const cutAny = this.cut(flow);
+    if (flow.buf.length === 0) flow.segs = 0;
+    else if (cutAny) flow.segs = 1; // what is left came with this segment
+    if (flow.segs <= this.limits.maxSegmentsPerMessage) return;
+    if (!flow.lost) return this.drop(flow, 'tcp-too-many-segments');
+    // Already resyncing (and counted): forget the unfinished line quietly.
+    flow.buf.clear();
+    flow.segs = 0;
   }
 
-  /** Drops bytes up to the next SIP start line; keeps only a possible start of one meanwhile. */
-  private resync(flow: Flow): void {
-    const at = findStartLine(flow.buf);
+  /** Cuts every whole message off the front of the in-order bytes; true if it cut any. */
+  private cut(flow: Flow): boolean {
+    const buf = flow.buf.view();
+    const base = seqAdd(flow.next, -buf.length); // the sequence number of buf[0]
+    let off = flow.lost ? this.resync(flow, buf, 0) : 0;
+    let cutAny = false;
+    while (!flow.lost) {
+      const c = cutSipMessage(buf, off, this.limits.maxFlowBytes, flow.scan);
+      off = c.start;
+      if (c.kind === 'more') break;
+      flow.scan = newFrameScan();
+      if (c.kind === 'message') {
+        this.deliver(flow, Buffer.from(buf.subarray(c.start, c.end)), seqAdd(base, c.end));
+        [off, cutAny] = [c.end, true];
+        continue;
+      }
+      // Not SIP, or framing we cannot trust: skip it and look for the next message.
+      this.onDrop(c.reason);
+      flow.lost = { reason: c.reason, counted: true };
+      off = this.resync(flow, buf, c.skip);
+    }
+    flow.buf.consume(off);
+    shiftFrameScan(flow.scan, off);
+    return cutAny;
+  }
+
+  /**
+   * Where reading resumes in a flow that lost its place: the next start line from `from`, or
+   * (none yet) the last unfinished line, kept in case it becomes one. Counts the loss once.
+   */
+  private resync(flow: Flow, buf: Buffer, from: number): number {
+    const at = findStartLine(buf, from);
     let keep = at;
     if (at === -1) {
-      const lineStart = flow.buf.lastIndexOf(10) + 1;
-      keep = flow.buf.length - lineStart > MAX_START_LINE ? flow.buf.length : lineStart;
+      const lineStart = Math.max(from, buf.lastIndexOf(10) + 1);
+      keep = buf.length - lineStart > MAX_START_LINE ? buf.length : lineStart;
     }
-    if (keep > 0 && !onlyKeepAlives(flow.buf.subarray(0, keep)) && !flow.lost!.counted) {
+    if (keep > from && !onlyKeepAlives(buf.subarray(from, keep)) && !flow.lost!.counted) {
       this.onDrop(flow.lost!.reason);
       flow.lost!.counted = true;
     }
-    flow.buf = keep === 0 ? flow.buf : Buffer.from(flow.buf.subarray(keep));
     if (at !== -1) flow.lost = null;
+    return keep;
   }
 
-  /** Cuts every whole message off the front of the in-order bytes. */
-  private cut(flow: Flow, out: TcpMessage[]): void {
-    let off = 0;
-    for (;;) {
-      const c = cutSipMessage(flow.buf, off, this.limits.maxFlowBytes);
-      off = c.start;
-      if (c.kind === 'more') break;
-      if (c.kind === 'message') {
-        out.push({ src: flow.src, dst: flow.dst, at: this.now, payload: Buffer.from(flow.buf.subarray(c.start, c.end)) });
-        off = c.end;
-        continue;
-      }
-      // Not SIP, or framing we cannot trust: skip past this start and look for the next message.
-      this.onDrop(c.reason);
-      flow.lost = { reason: c.reason, counted: true };
-      const lineEnd = flow.buf.indexOf(10, off);
-      flow.buf = flow.buf.subarray(lineEnd === -1 ? flow.buf.length : lineEnd + 1);
-      this.resync(flow);
-      if (flow.lost) return void (flow.buf = Buffer.from(flow.buf));
-      off = 0;
+  /** A whole message: it waits for its ACK (or goes out at once when ACKs are not required). */
+  private deliver(flow: Flow, payload: Buffer, endSeq: number): void {
+    const msg: TcpMessage = { src: flow.src, dst: flow.dst, at: this.now, payload };
+    if (!this.limits.requireAck) return void this.out.push(msg);
+    if (this.limits.oneWayFallback && !this.sawReverse) {
+      if (!flow.oneWayCounted) this.onDrop('tcp-one-way');
+      flow.oneWayCounted = true;
+      return void this.out.push(msg);
     }
-    flow.buf = off === 0 ? flow.buf : Buffer.from(flow.buf.subarray(off));
+    flow.acks.add(msg, endSeq);
+    this.waiting.add(flow);
   }
-
-  /** Expires idle flows and gives up on gaps waited for long enough (also for flows gone quiet). */
-  private sweep(out: TcpMessage[]): void {
-    this.lastSweep = this.now;
-    for (const flow of this.flows.values()) {
-      if (this.now - flow.lastAt < this.limits.idleMs) break; // the rest were touched later
-      this.close(flow.key, 'tcp-idle');
-    }
-    for (const flow of [...this.waiting]) {
-      if (flow.held.length > 0 && this.now - flow.held[0].at >= this.limits.gapWaitMs) this.skipGap(flow, out);
-      // FIN seen but bytes before it never came: nothing more will.
-      if (flow.fin !== null && this.now - flow.lastAt >= this.limits.gapWaitMs) this.close(flow.key, 'tcp-incomplete');
-      else if (flow.held.length === 0 && flow.fin === null) this.waiting.delete(flow);
-    }
-  }
-
-  /** Over the total budget: evict the least recently used flows that hold bytes. */
-  private enforceTotal(): void {
-    for (const flow of this.flows.values()) {
-      if (this.totalBytes <= this.limits.maxTotalBytes) return;
-      if (flow.buf.length + flow.heldBytes > 0) this.close(flow.key, 'tcp-flow-evicted', true);
-    }
-  }
-}
-
-function onlyKeepAlives(buf: Buffer): boolean {
-  for (const b of buf) if (b !== 13 && b !== 10) return false;
-  return true;
 }

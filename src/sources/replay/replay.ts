@@ -89,7 +89,9 @@ async function* pcapEvents(chunks: AsyncIterable<Buffer>, source: string, stats:
   const reader = new PcapReader((reason) => countSkip(stats, reason));
   const onPort = (port: number): boolean => ports!.some((r) => port >= r.from && port <= r.to);
   const keep = ports ? (src: Endpoint, dst: Endpoint) => onPort(src.port) || onPort(dst.port) : undefined;
-  const decoder = new SipEventDecoder(source, stats, { keep });
+  // A file may hold one direction only (captured with a filter on the destination port): then a
+  // flow's messages can never be ACKed, and are taken on trust (counted as tcp-one-way).
+  const decoder = new SipEventDecoder(source, stats, { keep, tcp: { oneWayFallback: true } });
   try {
     for await (const chunk of chunks) {
       for (const rec of reader.push(chunk)) yield* decoder.record(rec);
