@@ -9,6 +9,7 @@
 // nothing the attacker writes (method names, accounts) can make two guesses look like one, because
 // the tally is by signature id, which is ours.
 import type { Offense } from '../../core/types.ts';
+import { detached } from './detached.ts';
 import type { AttemptGroup, SourceState } from './source-table.ts';
 
 /** How far apart in time two lines of one group may be (from the group's earliest and latest line). */
@@ -34,7 +35,7 @@ export function isNewAttempt(s: SourceState, o: Offense): boolean {
     }
     if (s.groupTally) remember(s, { key: s.groupKey, start: s.groupStart, last: s.groupLast, tally: s.groupTally });
   }
-  s.groupKey = o.attempt;
+  s.groupKey = detached(o.attempt);
   s.groupStart = s.groupLast = o.at;
   s.groupTally = [o.signature, 1];
   return true;

@@ -14,6 +14,7 @@
 import { formatDuration } from '../../core/duration.ts';
 import type { Offense } from '../../core/types.ts';
 import type { EngineConfig } from './config.ts';
+import { detached } from './detached.ts';
 import type { RuleHit } from './hit.ts';
 import type { SourceState } from './source-table.ts';
 
@@ -29,7 +30,7 @@ export function countFailure(s: SourceState, o: Offense, ctx: FailureContext): R
   const en = ctx.config.detect.enumeration;
   const keep = 2 * Math.max(bf.per_ip_max_retry, bf.max_retry, en.max_accounts);
   const horizon = o.at - Math.max(bf.find_time, en.find_time) * 1000;
-  const account = o.account ?? '';
+  const account = detached(o.account ?? '');
   // A literal, not [] + push: push would reserve 16 slots for every one of a million sources.
   let fails = s.fails;
   if (fails === null) {

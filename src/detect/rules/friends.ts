@@ -4,6 +4,7 @@
 // friend: an office whose other phones keep registering does not lose the office to one phone with
 // a stale password (its failures count only toward the per-IP cap).
 // Bounded like the source table: a flood of SuccessfulAuth cannot grow it past its cap.
+import { detached } from './detached.ts';
 import { BoundedTable, LruNode } from './source-table.ts';
 
 const MAX_PROVEN_ACCOUNTS = 64;
@@ -32,7 +33,7 @@ export class LearnedFriends {
     f.until = Math.max(f.until, until);
     if (account === undefined) return;
     f.accounts.delete(account);
-    f.accounts.add(account);
+    f.accounts.add(detached(account));
     if (f.accounts.size > MAX_PROVEN_ACCOUNTS) f.accounts.delete(f.accounts.values().next().value as string);
   }
 

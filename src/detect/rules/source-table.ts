@@ -4,6 +4,8 @@
 // order is not enough: V8 leaves deleted slots at its front, and finding the oldest live key then
 // walks them all, which turns eviction quadratic.)
 
+import { detached } from './detached.ts';
+
 export class LruNode {
   key = '';
   /** Processing time (clock ms) of the last touch: drives expiry and eviction, never the windows. */
@@ -78,8 +80,8 @@ export class BoundedTable<V extends LruNode> {
       this.unlink(e);
     } else {
       e = this.create();
-      e.key = key;
-      this.map.set(key, e);
+      e.key = detached(key);
+      this.map.set(e.key, e);
     }
     e.touched = now;
     this.append(e);
