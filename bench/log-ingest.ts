@@ -89,16 +89,27 @@ function inMemory(file: string) {
   return { seconds: (performance.now() - t0) / 1000, cpu: (used.user + used.system) / 1e6, failures, offenses };
 }
 
-/** Child mode: the RSS cost of N distinct tracked sources. */
+/**
+ * Child mode: the RSS cost of N distinct tracked sources. Each offense comes from a real security
+ * log line through the daemon's signatures, as in the daemon (so the strings the engine keeps are
+ * cut from lines, the way they are live), one line per source.
+ */
 function rssChild(n: number): void {
-  const clock = new FakeClock();
-  const engine = new DetectionEngine(engineConfigFrom(configSchema.parse({ detect: { limits: { max_sources: Math.max(n, 1000) } } })), { clock });
+  const clock = new FakeClock(new Date(2026, 10, 27, 12).getTime());
+  const config = configSchema.parse({ detect: { limits: { max_sources: Math.max(n, 1000) } } });
+  const engine = new DetectionEngine(engineConfigFrom(config), { clock });
+  const sigs = signaturesByType(configuredSignatures(config))['log-line'];
   (globalThis as { gc?: () => void }).gc?.();
   const before = process.memoryUsage();
   const t0 = performance.now();
   for (let i = 0; i < n; i++) {
     const ip = `${100 + (i >>> 24)}.${(i >>> 16) & 255}.${(i >>> 8) & 255}.${i & 255}`;
-    engine.offense({ ip, kind: 'auth-failure', signature: 'asterisk-security', at: clock.now(), detail: 'InvalidAccountID PJSIP/UDP', account: String(100 + (i % 900)), attempt: `c${i}` });
+    const line = `[Nov 27 12:00:00] SECURITY[1000] res_security_log.c: SecurityEvent="InvalidAccountID",EventTV="2026-11-27T12:00:00.000+0000",Severity="Error",Service="PJSIP",EventVersion="1",AccountID="${100 + (i % 900)}",SessionID="c${i}-4f1d2a9e@pbx",LocalAddress="IPV4/UDP/192.0.2.1/5060",RemoteAddress="IPV4/UDP/${ip}/5060"`;
+    const ev: RawEvent = { type: 'log-line', source: 'bench', at: clock.now(), line };
+    for (const s of sigs) {
+      const o = s.match(ev);
+      if (o) engine.offense(o);
+    }
   }
   const seconds = (performance.now() - t0) / 1000;
   (globalThis as { gc?: () => void }).gc?.();
