@@ -196,10 +196,12 @@ export class TcpReassembler extends TcpFlowState {
     const rel = seqDiff(seq, flow.next);
     if (rel > 0) {
       if (data.length > 0) this.hold(flow, seq, data);
-    } else if (data.length + rel > 0) {
+    } else {
       this.checkOverlap(flow, seq, data.subarray(0, -rel));
-      this.append(flow, data.subarray(-rel)); // a retransmission's old part is skipped
-      this.drainHeld(flow);
+      if (data.length + rel > 0) {
+        this.append(flow, data.subarray(-rel)); // a retransmission's old part is skipped
+        this.drainHeld(flow);
+      }
     }
     if (flow.held.length > 0 && this.now - flow.held[0].at >= this.limits.gapWaitMs) this.skipGap(flow);
     if (flow.buf.length + flow.heldBytes > this.limits.maxFlowBytes) this.overflow(flow);
