@@ -231,12 +231,11 @@ export class TcpReassembler extends TcpFlowState {
     let theirs = data;
     let ours = held?.subarray(0, data.length);
     if (!ours) {
-      const bufStart = seqAdd(flow.next, -flow.buf.length);
-      const skip = Math.max(0, seqDiff(bufStart, seq));
-      theirs = data.subarray(skip);
-      const from = flow.buf.length - (data.length - Math.min(skip, data.length));
-      if (from < 0 || theirs.length === 0) return;
-      ours = flow.buf.view().subarray(from, from + theirs.length);
+      // data ends at or before next; only its part inside the buffered bytes can be compared.
+      const rel = seqDiff(seq, seqAdd(flow.next, -flow.buf.length));
+      theirs = data.subarray(Math.max(0, -rel));
+      if (theirs.length === 0) return;
+      ours = flow.buf.view().subarray(Math.max(0, rel), Math.max(0, rel) + theirs.length);
     }
     if (!ours.equals(theirs)) this.onDrop('tcp-overlap-conflict');
   }
