@@ -40,7 +40,7 @@ export interface TcpMessage {
 
 export interface TcpLimits {
   maxFlows: number;
-  /** In-order, held and unACKed bytes of one flow; also the largest message that can be read. */
+  /** In-order and held bytes of one flow (the largest message that can be read); whole messages waiting for their ACK get the same allowance again. */
   maxFlowBytes: number;
   maxTotalBytes: number;
   /** Out-of-order segments held per flow while waiting for the missing one. */
