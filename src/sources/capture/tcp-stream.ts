@@ -1,11 +1,12 @@
 // TCP reassembly for SIP over TCP, from captured segments. Each direction of a connection (a flow,
 // src ip:port → dst ip:port) keeps its in-order bytes by sequence number, and whole SIP messages
 // are cut from them (sip-framing.ts). A message is only ever made of one flow's bytes, and it is
-// only passed on once the other direction has ACKed its last byte (tcp-acks.ts): a forged segment
-// is never ACKed by the server, so it cannot get the address it claims banned.
+// only passed on once the other direction has ACKed its last byte and the flow is proven (one of
+// its segments ACKed a sequence number of the other side: tcp-acks.ts), so a blind spoofer's forged
+// segment cannot get the address it claims banned.
 //
 // Attackers control all of this, so the state is bounded: a cap on flows (the least recently used
-// is evicted), on bytes per flow (messages waiting for their ACK included) and in total, on
+// is evicted), on bytes per flow (waiting messages have their own allowance) and in total, on
 // out-of-order segments held, on segments per message, and an idle expiry. Every byte is handled
 // a bounded number of times whatever the segment sizes (scan state is kept between segments).
 // Every loss is counted with a reason through onDrop. Time is the packets' capture time, so
@@ -52,7 +53,7 @@ export interface TcpLimits {
   idleMs: number;
   /** Pass a message on only once the other direction ACKed it (see tcp-acks.ts). */
   requireAck: boolean;
-  /** How long a message waits for its ACK before it is dropped (`tcp-unacked`). */
+  /** How long a message waits for its ACK (and proof) before it is dropped (`tcp-unacked`, `tcp-unproven`). */
   unackedMs: number;
   /**
    * For files that may hold one direction only (replay of a capture filtered on the destination
