@@ -3,7 +3,7 @@
 import type { Endpoint } from '../../core/types.ts';
 import { type FrameScan, newFrameScan } from './sip-framing.ts';
 import { StreamBuffer } from './stream-buffer.ts';
-import { AckGate, seqAdd } from './tcp-acks.ts';
+import { AckGate, seqAdd, seqDiff } from './tcp-acks.ts';
 import type { TcpLimits, TcpMessage, TcpSegment } from './tcp-stream.ts';
 
 export interface Held {
@@ -151,6 +151,23 @@ export abstract class TcpFlowState {
     flow.heldBytes = 0;
     flow.done = true;
     this.waiting.add(flow);
+  }
+
+  /**
+   * A retransmission's bytes should equal the ones we hold (the buffered tail, or a held segment
+   * `held` at the same seq); different bytes are an attacker's decoy or rewrite (first copy wins).
+   */
+  protected checkOverlap(flow: Flow, seq: number, data: Buffer, held?: Buffer): void {
+    let theirs = data;
+    let ours = held?.subarray(0, data.length);
+    if (!ours) {
+      // data ends at or before next; only its part inside the buffered bytes can be compared.
+      const rel = seqDiff(seq, seqAdd(flow.next, -flow.buf.length));
+      theirs = data.subarray(Math.max(0, -rel));
+      if (theirs.length === 0) return;
+      ours = flow.buf.view().subarray(Math.max(0, rel), Math.max(0, rel) + theirs.length);
+    }
+    if (!ours.equals(theirs)) this.onDrop('tcp-overlap-conflict');
   }
 
   /** Expires idle flows, gives up on gaps, FINs and ACKs waited for long enough. */

@@ -224,23 +224,6 @@ export class TcpReassembler extends TcpFlowState {
     if (flow.held.length > this.limits.maxHeldSegments) this.skipGap(flow);
   }
 
-  /**
-   * A retransmission's bytes should equal the ones we hold (the buffered tail, or a held segment
-   * `held` at the same seq); different bytes are an attacker's decoy or rewrite (first copy wins).
-   */
-  private checkOverlap(flow: Flow, seq: number, data: Buffer, held?: Buffer): void {
-    let theirs = data;
-    let ours = held?.subarray(0, data.length);
-    if (!ours) {
-      // data ends at or before next; only its part inside the buffered bytes can be compared.
-      const rel = seqDiff(seq, seqAdd(flow.next, -flow.buf.length));
-      theirs = data.subarray(Math.max(0, -rel));
-      if (theirs.length === 0) return;
-      ours = flow.buf.view().subarray(Math.max(0, rel), Math.max(0, rel) + theirs.length);
-    }
-    if (!ours.equals(theirs)) this.onDrop('tcp-overlap-conflict');
-  }
-
   /** Moves held segments that now fit onto the in-order bytes. */
   private drainHeld(flow: Flow): void {
     while (flow.held.length > 0 && seqDiff(flow.held[0].seq, flow.next) <= 0) {
