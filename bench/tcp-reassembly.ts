@@ -13,14 +13,16 @@ const PBX: Endpoint = { ip: '192.0.2.1', port: 5060 };
 function run(data: Buffer, segment: number, limits: Partial<TcpLimits>, withAcks: boolean): { usPerPacket: number; packets: number; messages: number } {
   const r = new TcpReassembler(() => {}, limits);
   r.push({ src: SRC, dst: PBX, seq: 999, flags: TCP_FLAG.SYN, payload: Buffer.alloc(0), at: 0 });
+  // The PBX's SYN-ACK: the client's segments ACK its ISN + 1, which proves the flow (tcp-acks.ts).
+  r.push({ src: PBX, dst: SRC, seq: 7000, ack: 1000, flags: TCP_FLAG.SYN | TCP_FLAG.ACK, payload: Buffer.alloc(0), at: 0 });
   let [packets, messages] = [0, 0];
   const t = process.cpuUsage();
   for (let off = 0; off < data.length; off += segment) {
     const payload = data.subarray(off, off + segment);
-    messages += r.push({ src: SRC, dst: PBX, seq: 1000 + off, flags: 0x18, payload, at: 0 }).length;
+    messages += r.push({ src: SRC, dst: PBX, seq: 1000 + off, ack: 7001, flags: 0x18, payload, at: 0 }).length;
     packets++;
     if (!withAcks) continue;
-    messages += r.push({ src: PBX, dst: SRC, seq: 7000, ack: 1000 + off + payload.length, flags: TCP_FLAG.ACK, payload: Buffer.alloc(0), at: 0 }).length;
+    messages += r.push({ src: PBX, dst: SRC, seq: 7001, ack: 1000 + off + payload.length, flags: TCP_FLAG.ACK, payload: Buffer.alloc(0), at: 0 }).length;
     packets++;
   }
   const used = process.cpuUsage(t);

@@ -35,7 +35,9 @@ describe('live capture with tcpdump on lo', { skip: skipReason() }, () => {
     const c = collect(src);
     const udp4 = createSocket('udp4');
     const udp6 = createSocket('udp6');
-    const server = createServer((s) => s.resume());
+    // Like a PBX, the server answers: the connection was set up before tcpdump started, and the
+    // client's ACK of the answer is what proves the flow is really the client's (tcp-acks.ts).
+    const server = createServer((s) => s.on('data', (d: Buffer) => d.includes('REGISTER') && s.write('SIP/2.0 100 Trying\r\nContent-Length: 0\r\n\r\n')));
     await new Promise<void>((r) => server.listen(TCP_PORT, '127.0.0.1', r));
     try {
       // tcpdump needs a moment to open the interface: probe until the first packet comes back.
@@ -75,7 +77,9 @@ describe('live capture with tcpdump on lo', { skip: skipReason() }, () => {
     const port = TCP_PORT + 1;
     const src = captureSource({ interface: 'lo', ports: [{ from: port, to: port }], immediate: true, statsIntervalMs: 200 });
     const c = collect(src);
-    const server = createServer((s) => s.resume());
+    // Like a PBX, the server answers: the connection was set up before tcpdump started, and the
+    // client's ACK of the answer is what proves the flow is really the client's (tcp-acks.ts).
+    const server = createServer((s) => s.on('data', (d: Buffer) => d.includes('REGISTER') && s.write('SIP/2.0 100 Trying\r\nContent-Length: 0\r\n\r\n')));
     await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
     const ua = `friendly-scanner-${marker}`;
     const message = Buffer.from(
@@ -100,8 +104,9 @@ describe('live capture with tcpdump on lo', { skip: skipReason() }, () => {
       await c.stop();
       server.close();
     }
-    assert.equal(c.events.length, 1, 'one event for the whole message, no pieces');
-    const ev = c.events[0];
+    const fromClient = c.events.filter((e) => e.type === 'sip' && e.src.port !== port);
+    assert.equal(fromClient.length, 1, 'one event for the whole message, no pieces');
+    const ev = fromClient[0];
     assert.ok(ev.type === 'sip' && ev.transport === 'tcp' && ev.src.ip === '127.0.0.1' && ev.dst.port === port);
     assert.deepEqual(ev.payload.toString(), message.toString());
     assert.equal(src.stats.skipped, 0, JSON.stringify(src.stats.skippedByReason));

@@ -77,14 +77,19 @@ describe('pcap reader', () => {
     const stream = Buffer.concat([invite.subarray(0, 30), invite.subarray(30), bye, Buffer.from('\r\n\r\n'), sipMessage('INVITE', 'x3', 'v=0\r\n').subarray(0, 60)]);
     const cuts = [0, 30, 30 + invite.length + 10, stream.length - 60, stream.length];
     const segs = cuts.slice(1).map((end, i) => tcp(40000, 5060, stream.subarray(cuts[i], end), 1000 + cuts[i]));
-    segs.splice(2, 0, tcp(40000, 5060, Buffer.alloc(0), 1000 + cuts[2], 0x10)); // a bare ACK of the client's
+    // The PBX answers, and the client's bare ACK of that answer proves the connection is the
+    // client's (tcp-acks.ts): a blind spoofer could not know the PBX's sequence numbers.
+    const trying = Buffer.from('SIP/2.0 100 Trying\r\nCall-ID: x1\r\nContent-Length: 0\r\n\r\n');
+    segs.splice(2, 0, tcp(40000, 5060, Buffer.alloc(0), 1000 + cuts[2], 0x10, 7000 + trying.length)); // a bare ACK of the client's
     const frames = segs.map((seg, i) => ({ at: T0 + i, data: ethernet(ipv4('203.0.113.9', '192.0.2.1', 'tcp', seg)) }));
+    const fromPbx = (at: number, seg: Buffer) => ({ at, data: ethernet(ipv4('192.0.2.1', '203.0.113.9', 'tcp', seg)) });
+    frames.splice(2, 0, fromPbx(T0 + 1, tcp(5060, 40000, trying, 7000, 0x18, 1000 + cuts[2])));
     // The PBX's bare ACKs: messages go out only once ACKed, and the last one ACKs it all.
-    const pbxAck = (at: number, ack: number) => ({ at, data: ethernet(ipv4('192.0.2.1', '203.0.113.9', 'tcp', tcp(5060, 40000, Buffer.alloc(0), 7000, 0x10, ack))) });
-    frames.push(pbxAck(T0 + 10, 1000 + stream.length));
+    frames.push(fromPbx(T0 + 10, tcp(5060, 40000, Buffer.alloc(0), 7000 + trying.length, 0x10, 1000 + stream.length)));
     const { events, stats } = read(pcapFile(frames));
-    assert.deepEqual(events.map((e) => sip(e).payload.toString()), [invite.toString(), bye.toString()]);
-    assert.deepEqual([sip(events[0]).transport, sip(events[0]).src], ['tcp', { ip: '203.0.113.9', port: 40000 }]);
+    const client = events.filter((e) => sip(e).src.ip === '203.0.113.9');
+    assert.deepEqual(client.map((e) => sip(e).payload.toString()), [invite.toString(), bye.toString()]);
+    assert.deepEqual([sip(client[0]).transport, sip(client[0]).src], ['tcp', { ip: '203.0.113.9', port: 40000 }]);
     assert.deepEqual(stats.skippedByReason, { 'tcp-incomplete': 1 }, 'the cut-off INVITE at the end of the capture');
   });
 

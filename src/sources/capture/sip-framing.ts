@@ -21,7 +21,11 @@ export type Cut =
 // A request line (token SP Request-URI SP SIP/2.0) or a status line (SIP/2.0 SP 3DIGIT SP reason).
 const START_LINE = String.raw`(?:[A-Za-z][A-Za-z0-9.!%*_+\x60'~-]{0,31} [^ \r\n]{1,2000} SIP\/2\.0|SIP\/2\.0 [1-6]\d\d(?: [^\r\n]*)?)\r?\n`;
 const ONE_START_LINE = new RegExp(`^${START_LINE}$`);
-const CONTENT_LENGTH = /^(?:content-length|l)[ \t]*:[ \t]*(\d{1,9})[ \t]*\r?$/gim;
+// The value is checked apart (contentLength): a line that names the header but whose value is not
+// plain digits must make the framing fail, never read as absent (0): that would let the body hide
+// the next message.
+const CONTENT_LENGTH = /^(?:content-length|l)[ \t]*:([^\r\n]*)$/gim;
+const DIGITS = /^[ \t]*(\d+)[ \t]*\r?$/;
 
 
 /**
@@ -126,12 +130,16 @@ function headerEnd(buf: Buffer, scan: FrameScan): number {
 
 /**
  * The body length: Content-Length (or compact `l`), 0 when absent (the header alone is what the
- * signatures read). Two different values make the framing ambiguous: null.
+ * signatures read). A value that is not digits ('+60', '6 0', '60;x', empty) or two different
+ * values make the framing ambiguous: null. Leading zeros are fine; a huge value reads as a huge
+ * number (Infinity at worst), which the caller rejects as oversize.
  */
 function contentLength(header: string): number | null {
   let value: number | null = null;
   for (const m of header.matchAll(CONTENT_LENGTH)) {
-    const n = Number(m[1]);
+    const digits = DIGITS.exec(m[1]);
+    if (!digits) return null;
+    const n = Number(digits[1]);
     if (value !== null && n !== value) return null;
     value = n;
   }

@@ -1,8 +1,11 @@
-// Messages of one TCP flow wait here until the other side has ACKed their last byte. A forged
-// segment (any source address, any sequence number) is cut into a message like a real one, but the
-// server never ACKs bytes it did not receive on a connection it accepted, and a blind spoofer
-// cannot complete a handshake from an address it does not own. So an ACKed message really came
-// from its source address, and an unACKed one must not be used to ban it.
+// Messages of one TCP flow wait here until the other side has ACKed their last byte, and the flow
+// is proven. A forged segment (any source address, any sequence number) is cut into a message like
+// a real one. The server's ACK alone is not enough: a blind spoofer can make the server's kernel
+// send an ACK number of its choosing (a forged SYN whose sequence number is just before the forged
+// data's end gets a SYN-ACK, or a bare ACK from the half-open connection, ACKing it). What a blind
+// spoofer cannot do is see the server's sequence numbers, so a flow is proven once one of its own
+// segments ACKs a server sequence number we saw (tcp-stream.ts: prove). A message released here
+// came from its source address, unless the attacker sees or forges the server's own packets.
 import type { TcpMessage } from './tcp-stream.ts';
 
 /** a - b in sequence space (mod 2^32, signed). */
@@ -26,16 +29,11 @@ export class AckGate {
   private acked: number | null = null;
   /** The last ACK number seen at all, near the flow's position or not. */
   private lastAck: number | null = null;
-  /** A packet of the reverse direction was seen while this flow existed. */
-  reverseSeen = false;
+  /** One of the flow's own segments ACKed a sequence number the other side sent (see above). */
+  proven = false;
 
   get size(): number {
     return this.pending.length;
-  }
-
-  /** Capture time of the oldest waiting message. */
-  get oldestAt(): number | null {
-    return this.pending[0]?.msg.at ?? null;
   }
 
   add(msg: TcpMessage, endSeq: number): void {
@@ -45,7 +43,6 @@ export class AckGate {
 
   /** An ACK number from the reverse direction; `next` is this flow's next expected sequence number. */
   ack(ackSeq: number, next: number): void {
-    this.reverseSeen = true;
     this.lastAck = ackSeq;
     if (Math.abs(seqDiff(ackSeq, next)) > ACK_WINDOW) return; // not about the bytes we hold
     const stale = this.acked !== null && Math.abs(seqDiff(this.acked, next)) > ACK_WINDOW;
@@ -57,9 +54,10 @@ export class AckGate {
     return this.lastAck !== null && Math.abs(seqDiff(this.lastAck, seq)) <= ACK_WINDOW;
   }
 
-  /** The flow moved to the stream the last ACK is about (a new connection whose SYN we missed). */
+  /** The flow moved to the stream the last ACK is about (a new connection whose SYN we missed): it needs its own proof. */
   reanchor(): void {
     this.acked = this.lastAck;
+    this.proven = false;
   }
 
   /** True when the reverse direction ACKed sequence number seq (within the ACK window). */
@@ -69,8 +67,9 @@ export class AckGate {
     return d >= 0 && d <= ACK_WINDOW;
   }
 
-  /** The waiting messages now ACKed, in order. */
+  /** The waiting messages now ACKed, in order (none until the flow is proven). */
   takeAcked(): TcpMessage[] {
+    if (!this.proven) return [];
     let n = 0;
     while (n < this.pending.length && this.covers(this.pending[n].endSeq)) n++;
     return this.take(n);
@@ -80,6 +79,13 @@ export class AckGate {
   takeExpired(before: number, all = false): TcpMessage[] {
     let n = 0;
     while (n < this.pending.length && (all || this.pending[n].msg.at < before)) n++;
+    return this.take(n);
+  }
+
+  /** The oldest waiting messages beyond `maxBytes` of them (the rest keep their allowance). */
+  shed(maxBytes: number): TcpMessage[] {
+    let [n, bytes] = [0, this.bytes];
+    while (n < this.pending.length && bytes > maxBytes) bytes -= this.pending[n++].msg.payload.length;
     return this.take(n);
   }
 

@@ -3,7 +3,7 @@
 import type { Endpoint } from '../../core/types.ts';
 import { type FrameScan, newFrameScan } from './sip-framing.ts';
 import { StreamBuffer } from './stream-buffer.ts';
-import { AckGate } from './tcp-acks.ts';
+import { AckGate, seqAdd, seqDiff } from './tcp-acks.ts';
 import type { TcpLimits, TcpMessage, TcpSegment } from './tcp-stream.ts';
 
 export interface Held {
@@ -20,6 +20,11 @@ export interface Flow {
   isn: number | null;
   /** The sequence number of the next in-order byte. */
   next: number;
+  /**
+   * The sequence number before the first byte we track (the ISN, or the first seen byte's minus
+   * one): an ACK number in (origin, next] of the other direction proves that direction (tcp-acks.ts).
+   */
+  origin: number;
   /** In-order bytes not yet cut into messages, and how far their scan got. */
   buf: StreamBuffer;
   scan: FrameScan;
@@ -86,7 +91,7 @@ export abstract class TcpFlowState {
       this.account(oldest, () => this.close(oldest, 'tcp-flow-evicted', true));
     }
     const flow: Flow = {
-      key, src: seg.src, dst: seg.dst, isn: null, next, buf: new StreamBuffer(), scan: newFrameScan(), segs: 0,
+      key, src: seg.src, dst: seg.dst, isn: null, next, origin: seqAdd(next, -1), buf: new StreamBuffer(), scan: newFrameScan(), segs: 0,
       held: [], heldBytes: 0, acks: new AckGate(), fin: null, done: false, lost, oneWayCounted: false, lastAt: this.now,
     };
     this.flows.set(key, flow);
@@ -126,19 +131,43 @@ export abstract class TcpFlowState {
     this.expire(flow, flow.acks.takeExpired(0, true));
   }
 
-  private expire(flow: Flow, msgs: TcpMessage[]): void {
-    for (let i = 0; i < msgs.length; i++) this.onDrop('tcp-unacked');
+  /** Waiting messages dropped: `tcp-unproven` when the flow never proved itself, else `tcp-unacked`. */
+  protected expire(flow: Flow, msgs: TcpMessage[]): void {
+    const reason = flow.acks.proven ? 'tcp-unacked' : 'tcp-unproven';
+    for (let i = 0; i < msgs.length; i++) this.onDrop(reason);
   }
 
-  /** The FIN's sequence number was reached (or will never be): unfinished bytes are counted. */
-  protected finish(flow: Flow): void {
+  /**
+   * The flow ends (its FIN was reached or will never be, or an exact RST): unfinished bytes are
+   * counted as `reason`, and waiting messages keep waiting for their ACK up to unackedMs (a
+   * capture may show the ACK after the FIN or RST).
+   */
+  protected finish(flow: Flow, reason = 'tcp-incomplete'): void {
     if (this.flows.get(flow.key) !== flow || flow.done) return;
-    if (flow.acks.size === 0) return this.close(flow, 'tcp-incomplete');
-    if ((flow.buf.length > 0 && !onlyKeepAlives(flow.buf.view())) || flow.heldBytes > 0) this.onDrop('tcp-incomplete');
+    if (flow.acks.size === 0) return this.close(flow, reason);
+    if ((flow.buf.length > 0 && !onlyKeepAlives(flow.buf.view())) || flow.heldBytes > 0) this.onDrop(reason);
     flow.buf.clear();
     flow.held = [];
     flow.heldBytes = 0;
     flow.done = true;
+    this.waiting.add(flow);
+  }
+
+  /**
+   * A retransmission's bytes should equal the ones we hold (the buffered tail, or a held segment
+   * `held` at the same seq); different bytes are an attacker's decoy or rewrite (first copy wins).
+   */
+  protected checkOverlap(flow: Flow, seq: number, data: Buffer, held?: Buffer): void {
+    let theirs = data;
+    let ours = held?.subarray(0, data.length);
+    if (!ours) {
+      // data ends at or before next; only its part inside the buffered bytes can be compared.
+      const rel = seqDiff(seq, seqAdd(flow.next, -flow.buf.length));
+      theirs = data.subarray(Math.max(0, -rel));
+      if (theirs.length === 0) return;
+      ours = flow.buf.view().subarray(Math.max(0, rel), Math.max(0, rel) + theirs.length);
+    }
+    if (!ours.equals(theirs)) this.onDrop('tcp-overlap-conflict');
   }
 
   /** Expires idle flows, gives up on gaps, FINs and ACKs waited for long enough. */

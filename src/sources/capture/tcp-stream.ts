@@ -1,11 +1,12 @@
 // TCP reassembly for SIP over TCP, from captured segments. Each direction of a connection (a flow,
 // src ip:port → dst ip:port) keeps its in-order bytes by sequence number, and whole SIP messages
 // are cut from them (sip-framing.ts). A message is only ever made of one flow's bytes, and it is
-// only passed on once the other direction has ACKed its last byte (tcp-acks.ts): a forged segment
-// is never ACKed by the server, so it cannot get the address it claims banned.
+// only passed on once the other direction has ACKed its last byte and the flow is proven (one of
+// its segments ACKed a sequence number of the other side: tcp-acks.ts), so a blind spoofer's forged
+// segment cannot get the address it claims banned.
 //
 // Attackers control all of this, so the state is bounded: a cap on flows (the least recently used
-// is evicted), on bytes per flow (messages waiting for their ACK included) and in total, on
+// is evicted), on bytes per flow (waiting messages have their own allowance) and in total, on
 // out-of-order segments held, on segments per message, and an idle expiry. Every byte is handled
 // a bounded number of times whatever the segment sizes (scan state is kept between segments).
 // Every loss is counted with a reason through onDrop. Time is the packets' capture time, so
@@ -40,7 +41,7 @@ export interface TcpMessage {
 
 export interface TcpLimits {
   maxFlows: number;
-  /** In-order, held and unACKed bytes of one flow; also the largest message that can be read. */
+  /** In-order and held bytes of one flow (the largest message that can be read); whole messages waiting for their ACK get the same allowance again. */
   maxFlowBytes: number;
   maxTotalBytes: number;
   /** Out-of-order segments held per flow while waiting for the missing one. */
@@ -52,7 +53,7 @@ export interface TcpLimits {
   idleMs: number;
   /** Pass a message on only once the other direction ACKed it (see tcp-acks.ts). */
   requireAck: boolean;
-  /** How long a message waits for its ACK before it is dropped (`tcp-unacked`). */
+  /** How long a message waits for its ACK (and proof) before it is dropped (`tcp-unacked`, `tcp-unproven`). */
   unackedMs: number;
   /**
    * For files that may hold one direction only (replay of a capture filtered on the destination
@@ -89,6 +90,10 @@ export class TcpReassembler extends TcpFlowState {
     this.out = [];
     if (this.now - this.lastSweep >= 1000) this.sweep();
     const key = `${seg.src.ip}|${seg.src.port}|${seg.dst.ip}|${seg.dst.port}`;
+    if (!(seg.flags & (TCP_FLAG.ACK | TCP_FLAG.SYN | TCP_FLAG.RST))) {
+      this.onDrop('tcp-no-ack-flag'); // the host discards it (RFC 793 p. 72): a decoy
+      return this.out;
+    }
     const reverse = this.flows.get(`${seg.dst.ip}|${seg.dst.port}|${seg.src.ip}|${seg.src.port}`);
     if (reverse) this.account(reverse, () => this.fromReverse(reverse, seg));
     if (seg.flags & TCP_FLAG.RST) {
@@ -97,7 +102,10 @@ export class TcpReassembler extends TcpFlowState {
     }
     const flow = this.flowFor(key, seg);
     if (!flow) return this.out;
-    this.account(flow, () => this.receive(flow, seg));
+    this.account(flow, () => {
+      this.prove(flow, reverse, seg);
+      this.receive(flow, seg);
+    });
     this.enforceTotal();
     return this.out;
   }
@@ -119,8 +127,18 @@ export class TcpReassembler extends TcpFlowState {
     this.sawReverse = true;
     // Never a RST's: a host answers a segment on no connection with a RST ACKing it.
     if (seg.flags & TCP_FLAG.ACK && !(seg.flags & TCP_FLAG.RST) && seg.ack !== undefined) flow.acks.ack(seg.ack >>> 0, flow.next);
-    else flow.acks.reverseSeen = true;
     this.settle(flow);
+  }
+
+  /**
+   * The flow is proven once one of its segments ACKs bytes (or the SYN) the other direction sent
+   * and we saw: only a host that receives the other side's packets knows those numbers (tcp-acks.ts).
+   */
+  private prove(flow: Flow, reverse: Flow | undefined, seg: TcpSegment): void {
+    if (flow.acks.proven || !(seg.flags & TCP_FLAG.ACK) || seg.ack === undefined) return;
+    if (!reverse || this.flows.get(reverse.key) !== reverse) return;
+    const ack = seg.ack >>> 0;
+    if (seqDiff(ack, reverse.origin) > 0 && seqDiff(ack, reverse.next) <= 0) flow.acks.proven = true;
   }
 
   /** The flow a segment belongs to (opened or reopened by it), or null when it is ignored. */
@@ -128,7 +146,7 @@ export class TcpReassembler extends TcpFlowState {
     const flow = this.flows.get(key);
     if (seg.flags & TCP_FLAG.SYN) {
       if (flow && flow.isn === seg.seq) return this.touch(flow); // a retransmitted SYN
-      if (flow && this.bytesOf(flow) > 0) {
+      if (flow && !flow.done && this.bytesOf(flow) > 0) {
         this.onDrop('tcp-bad-syn'); // a host keeps an established connection: a forgery, or a SYN we cannot place
         return null;
       }
@@ -144,6 +162,7 @@ export class TcpReassembler extends TcpFlowState {
 
   private receive(flow: Flow, seg: TcpSegment): void {
     flow.lastAt = this.now;
+    if (flow.done) return this.settle(flow); // FIN reached or reset: the host takes no more data
     const dataSeq = seg.flags & TCP_FLAG.SYN ? seqAdd(seg.seq, 1) : seg.seq;
     if (seg.flags & TCP_FLAG.FIN) {
       flow.fin = seqAdd(dataSeq, seg.payload.length);
@@ -152,18 +171,17 @@ export class TcpReassembler extends TcpFlowState {
     this.accept(flow, dataSeq, seg.payload);
   }
 
-  /** A RST ends both directions, if its sequence number is where the sender's stream is. */
+  /**
+   * A RST ends both directions, if its sequence number is exactly where the sender's stream is
+   * (Linux ignores any other, RFC 5961 §3.2). Waiting messages still wait for their ACK: the
+   * capture may show the RST before the ACK that was sent first.
+   */
   private reset(key: string, reverse: Flow | undefined, seq: number): void {
     const flow = this.flows.get(key);
     if (!flow) return; // nothing to check it against: the reverse flow ends by FIN or idles out
-    const ahead = seqDiff(seq, flow.next);
-    const last = flow.held.at(-1);
-    if (ahead !== 0 && !(ahead > 0 && last && ahead <= seqDiff(seqAdd(last.seq, last.data.length), flow.next))) {
-      this.onDrop('tcp-bad-rst'); // the host ignores it too (RFC 5961 §3.2)
-      return;
-    }
-    this.account(flow, () => this.close(flow, 'tcp-reset'));
-    if (reverse && this.flows.get(reverse.key) === reverse) this.account(reverse, () => this.close(reverse, 'tcp-reset'));
+    if (seqDiff(seq, flow.next) !== 0) return void this.onDrop('tcp-bad-rst');
+    this.account(flow, () => this.finish(flow, 'tcp-reset'));
+    if (reverse && this.flows.get(reverse.key) === reverse) this.account(reverse, () => this.finish(reverse, 'tcp-reset'));
   }
 
   private accept(flow: Flow, seq: number, data: Buffer): void {
@@ -173,25 +191,31 @@ export class TcpReassembler extends TcpFlowState {
       // other direction is ACKing around there, which a forger cannot make it do.
       if (!flow.acks.ackedNear(seq)) return void (data.length > 0 && this.onDrop('tcp-out-of-window'));
       this.restart(flow, 'tcp-out-of-window', seq);
+      flow.origin = seqAdd(seq, -1);
       flow.acks.reanchor();
     }
     const rel = seqDiff(seq, flow.next);
     if (rel > 0) {
       if (data.length > 0) this.hold(flow, seq, data);
-    } else if (data.length + rel > 0) {
-      this.append(flow, data.subarray(-rel)); // a retransmission's old part is skipped
-      this.drainHeld(flow);
+    } else {
+      this.checkOverlap(flow, seq, data.subarray(0, -rel));
+      if (data.length + rel > 0) {
+        this.append(flow, data.subarray(-rel)); // a retransmission's old part is skipped
+        this.drainHeld(flow);
+      }
     }
     if (flow.held.length > 0 && this.now - flow.held[0].at >= this.limits.gapWaitMs) this.skipGap(flow);
     if (flow.buf.length + flow.heldBytes > this.limits.maxFlowBytes) this.overflow(flow);
     this.settle(flow);
-    if (this.bytesOf(flow) > this.limits.maxFlowBytes) this.flushPending(flow);
+    // Waiting messages have their own allowance: a pipelined burst is not shed for unread bytes.
+    this.expire(flow, flow.acks.shed(this.limits.maxFlowBytes));
     if (flow.fin !== null && seqDiff(flow.next, flow.fin) >= 0) this.finish(flow);
   }
 
   /** Keeps an out-of-order segment (sorted by seq) until the missing bytes arrive or are given up. */
   private hold(flow: Flow, seq: number, data: Buffer): void {
-    if (flow.held.some((h) => h.seq === seq && h.data.length >= data.length)) return; // a retransmission
+    const same = flow.held.find((h) => h.seq === seq && h.data.length >= data.length);
+    if (same) return this.checkOverlap(flow, seq, data, same.data); // a retransmission
     const copy = Buffer.from(data);
     flow.held.push({ seq, data: copy, at: this.now });
     this.waiting.add(flow);
