@@ -17,7 +17,7 @@ import { Detection } from './detection.ts';
 import { AsteriskSignatureStats } from './detect/signatures/index.ts';
 import type { BanService } from './service/bans.ts';
 import { configuredSignatures } from './service/signatures.ts';
-import { createStats, type EventSource } from './sources/source.ts';
+import { countSkip, createStats, type EventSource } from './sources/source.ts';
 import { Store } from './store/store.ts';
 
 const framing = (s: number) =>
@@ -133,4 +133,31 @@ test('an offense the engine cannot judge (the store failing) is counted and the 
   await detection.stop();
   assert.equal(detection.counts.events, 6, 'every line was read: the failure did not end the source');
   assert.equal(detection.counts.errors, 2, 'the two decisions that needed the store (5th and 6th guess)');
+});
+
+test('skipped inputs are summed up in the log per source and reason, each counted once', async () => {
+  const logged: string[] = [];
+  const log = createLogger('info', new Writable({ write: (c, _e, cb) => (logged.push(String(c)), cb()) }));
+  const stats = createStats();
+  const source: EventSource = {
+    id: 'hep:127.0.0.1:9060',
+    stats,
+    async *events(signal) {
+      countSkip(stats, 'truncated');
+      countSkip(stats, 'auth');
+      countSkip(stats, 'auth');
+      while (!signal.aborted) await new Promise((r) => setTimeout(r, 5));
+    },
+  };
+  const detection = new Detection({
+    config: configSchema.parse({}), sources: [source], signatures: [], bans: () => assert.fail('no ban expected'),
+    store: {} as Store, clock: new FakeClock(), log, isFriend: () => false, skipLogEveryMs: 20,
+  });
+  await detection.start();
+  await new Promise((r) => setTimeout(r, 60));
+  await detection.stop();
+  const summaries = logged.map((l) => JSON.parse(l)).filter((l) => l.source === 'hep:127.0.0.1:9060');
+  assert.equal(summaries.length, 1, 'logged once: later summaries had nothing new');
+  assert.deepEqual(summaries[0].reasons, { truncated: 1, auth: 2 });
+  assert.match(summaries[0].msg, /3 inputs skipped \(malformed or refused\)/);
 });

@@ -25,7 +25,12 @@ export interface DetectionDeps {
   isFriend: (ip: string) => boolean;
   /** The Asterisk signatures' counts of refused (hostile or unparsable) lines. */
   refusals?: AsteriskSignatureStats;
+  /** How often inputs the sources skipped (malformed, refused) are summed up in the log; default 60 s. */
+  skipLogEveryMs?: number;
 }
+
+/** Skipped inputs are logged as one summary per source this often, not one line each (floods). */
+const SKIP_LOG_EVERY_MS = 60_000;
 
 /** A refused line is logged at most this often per reason (an attacker can write thousands). */
 const REFUSAL_LOG_EVERY_MS = 60_000;
@@ -86,7 +91,32 @@ export class Detection {
       await this.stop();
       throw setupError;
     }
+    this.skipTimer = setInterval(() => this.logSkips(), this.deps.skipLogEveryMs ?? SKIP_LOG_EVERY_MS);
+    this.skipTimer.unref();
     this.deps.log.info({ sources: this.deps.sources.map((s) => s.id), signatures: this.deps.signatures.length }, 'detection started');
+  }
+
+  private skipTimer: NodeJS.Timeout | null = null;
+  /** Per source, the skip counts by reason already logged. */
+  private readonly skipsLogged = new Map<string, Record<string, number>>();
+
+  /** Logs, per source, the inputs skipped since the last summary (malformed frames, records, lines). */
+  private logSkips(): void {
+    for (const source of this.deps.sources) {
+      const seen = this.skipsLogged.get(source.id) ?? {};
+      const fresh: Record<string, number> = {};
+      let total = 0;
+      for (const [reason, n] of Object.entries(source.stats.skippedByReason)) {
+        const delta = n - (seen[reason] ?? 0);
+        if (delta > 0) {
+          fresh[reason] = delta;
+          total += delta;
+        }
+      }
+      if (total === 0) continue;
+      this.skipsLogged.set(source.id, { ...source.stats.skippedByReason });
+      this.deps.log.warn({ source: source.id, skipped: total, reasons: fresh }, `${total} inputs skipped (malformed or refused): counted, nobody banned`);
+    }
   }
 
   private async consume(source: EventSource): Promise<void> {
@@ -164,6 +194,8 @@ export class Detection {
   async stop(): Promise<void> {
     this.abort.abort();
     await Promise.allSettled(this.loops);
+    if (this.skipTimer) clearInterval(this.skipTimer);
+    this.logSkips();
     await this.flush(); // the final commit
   }
 
