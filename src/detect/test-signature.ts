@@ -166,5 +166,3 @@ function amiSamples(text: string, opts: TestSignatureOptions): { samples: Sample
   return { samples, ignored };
 }
 
-/** The name the CLI calls it by: same function (the caller reads the file; this stays pure). */
-export const testSignatureFile = testSignatureText;

@@ -77,7 +77,7 @@ test('REGISTER allowlist: one RETURN per scheme and host end, then drop; none wi
   assert.equal(many.filter((r) => r.includes('--dports')).length, 4);
 });
 
-test('iptables: bans drop in raw before conntrack through one list:set; a second apply adds no second jump', () => {
+test('iptables: bans drop in raw before conntrack, one rule per set (no list:set); a second apply adds no second jump', () => {
   const policy = policyOf('');
   const first = renderIptablesScript({ policy, feeds: [] }, 4, () => false);
   assert.match(first, /\*raw\n:sipwarden-raw - \[0:0\]\n:sipwarden-drop - \[0:0\]\n-I PREROUTING 1 -j sipwarden-raw\n-A sipwarden-raw -m set --match-set sipwarden-ban4 src -j sipwarden-drop\n-A sipwarden-raw -m set --match-set sipwarden-scan4 src -j sipwarden-drop\n-A sipwarden-raw -m set --match-set sipwarden-r-ponytelecom4 src -j sipwarden-drop\n/);

@@ -27,7 +27,7 @@ const COMPACT: Record<string, string> = {
 };
 
 /** ASCII lower-casing of one char code (header names are ASCII; anything else was rejected). */
-export function lowerCode(c: number): number {
+function lowerCode(c: number): number {
   return c >= 65 && c <= 90 ? c + 32 : c;
 }
 

@@ -12,12 +12,6 @@ export { listAt, MAX_LIST_ITEMS, MAX_PARAMS, paramsAt, parseParams, readQuoted, 
 let hostOut = '';
 let portOut: number | null = null;
 
-/** Splits "host:port", "[v6]:port" or "host"; a port that is not 1..65535 digits gives null. */
-export function splitHostPort(text: string): { host: string; port: number | null } {
-  hostPortAt(text, codesOf(text), 0, text.length);
-  return { host: hostOut, port: portOut };
-}
-
 export function lastHost(): string {
   return hostOut;
 }
@@ -26,7 +20,10 @@ export function lastPort(): number | null {
   return portOut;
 }
 
-/** splitHostPort on [a, z); the results are read with lastHost() and lastPort(). */
+/**
+ * Splits "host:port", "[v6]:port" or "host" in [a, z); a port that is not 1..65535 digits gives null.
+ * The results are read with lastHost() and lastPort().
+ */
 export function hostPortAt(t: string, b: Codes, a: number, z: number): void {
   let hz = z;
   let pa = z;
@@ -47,10 +44,6 @@ export function hostPortAt(t: string, b: Codes, a: number, z: number): void {
   hostOut = t.slice(ha, trimEnd(b, ha, hz));
   pa = skipWs(b, pa, z);
   portOut = portAt(b, pa, trimEnd(b, pa, z));
-}
-
-export function parsePort(text: string): number | null {
-  return portAt(codesOf(text), 0, text.length);
 }
 
 function portAt(b: Codes, a: number, z: number): number | null {

@@ -13,8 +13,8 @@
 import type { RawEvent } from '../../core/types.ts';
 
 export interface AsteriskLine {
-  /** NOTICE, SECURITY, WARNING, ... */
-  level: string;
+  /** NOTICE, WARNING or SECURITY: a line at any other level (VERBOSE, DEBUG) gives no AsteriskLine. */
+  level: 'NOTICE' | 'WARNING' | 'SECURITY';
   /** The source file Asterisk named ("chan_sip.c", "res_pjsip/pjsip_distributor.c"), or '' if none. */
   file: string;
   /** The text after the prefix: the only part an attacker can influence. */
@@ -31,10 +31,10 @@ const SYSLOG_HEAD =
 const AFTER_LEVEL = / ?\[\d+\](?:\[C-[0-9a-fA-F]+\])?:? +(?:([\w/.-]+\.c)(?::\d+)?(?: in)?(?: \w+)?: +)?/y;
 
 /** The levels attacks are logged at; VERBOSE/DEBUG lines echo attacker text and are never read. */
-function alertLevelAt(line: string, pos: number): string | null {
+function alertLevelAt(line: string, pos: number): AsteriskLine['level'] | null {
   // One character decides which level it can be: most lines are VERBOSE and stop here.
   const c = line.charCodeAt(pos);
-  const level = c === 83 /* S */ ? 'SECURITY' : c === 78 /* N */ ? 'NOTICE' : c === 87 /* W */ ? 'WARNING' : null;
+  const level: AsteriskLine['level'] | null = c === 83 /* S */ ? 'SECURITY' : c === 78 /* N */ ? 'NOTICE' : c === 87 /* W */ ? 'WARNING' : null;
   if (level === null || !line.startsWith(level, pos)) return null;
   const next = line.charCodeAt(pos + level.length);
   return next >= 65 && next <= 90 ? null : level; // "NOTICES" is not NOTICE

@@ -6,11 +6,9 @@ import type { RawEvent } from '../../core/types.ts';
 import { IP_TEXT, LOG_LINES, accountOf, asteriskStats, lineOffense, type AsteriskSignatureStats, type LogSignature } from './asterisk-common.ts';
 import { asteriskLineOf, type AsteriskLine } from './asterisk-line.ts';
 
-const ALERT_LEVELS = new Set(['NOTICE', 'WARNING', 'SECURITY']);
-
 function alertLine(ev: RawEvent, fileHas: string): AsteriskLine | null {
   const line = asteriskLineOf(ev);
-  if (!line || !ALERT_LEVELS.has(line.level)) return null;
+  if (!line) return null;
   return fileHas === '' ? (line.file === '' ? line : null) : line.file.includes(fileHas) ? line : null;
 }
 

@@ -11,12 +11,10 @@ import {
 } from './asterisk-common.ts';
 import { asteriskLineOf, type AsteriskLine } from './asterisk-line.ts';
 
-const ALERT_LEVELS = new Set(['NOTICE', 'WARNING', 'SECURITY']);
-
 /** The line, when Asterisk logged it at an alert level from a SIP module (never VERBOSE/DEBUG echoes). */
 function sipLine(ev: RawEvent, startsWith: string): AsteriskLine | null {
   const line = asteriskLineOf(ev);
-  if (!line || !ALERT_LEVELS.has(line.level) || !line.message.startsWith(startsWith)) return null;
+  if (!line || !line.message.startsWith(startsWith)) return null;
   return line.file.includes('sip') ? line : null;
 }
 
