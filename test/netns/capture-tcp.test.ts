@@ -5,12 +5,11 @@
 // by rule:scanner, count exactly one message, lose nothing, and show tcpdump's own counters in
 // `sipwarden status --json`.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import readline from 'node:readline';
 import { after, before, describe, test } from 'node:test';
 import { Agent } from './agent-client.ts';
 import { DaemonProcess } from './attack-lab.ts';
 import { cliUnavailable, sipwarden, sipwardenOk, TempConfig } from './cli.ts';
+import { NsProcess } from './ns-process.ts';
 import { cleanupLeftovers, createLab, mustIn, netnsUnavailable, RCV_V4, senderV4, type Lab } from './harness.ts';
 
 const unavailable = (await netnsUnavailable()) ?? cliUnavailable();
@@ -42,28 +41,11 @@ require('node:readline').createInterface({ input: process.stdin }).on('line', as
 process.stdin.on('end', () => { sock.destroy(); process.exit(0); });
 `;
 
-class Client {
-  readonly lines: string[] = [];
-  private constructor(readonly proc: ChildProcessWithoutNullStreams) {
-    readline.createInterface({ input: proc.stdout }).on('line', (l) => this.lines.push(l));
-  }
-  static async start(ns: string, src: string): Promise<Client> {
-    const proc = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', CLIENT, src, RCV_V4, String(PORT)], { stdio: 'pipe' });
-    const c = new Client(proc);
-    await waitFor('the client connects', async () => c.lines.includes('connected'), 10_000);
-    return c;
-  }
-  write(line: string): void {
-    this.proc.stdin.write(line + '\n');
-  }
-  async stop(): Promise<void> {
-    if (this.proc.exitCode !== null) return;
-    const exited = new Promise((r) => this.proc.once('exit', r));
-    this.proc.stdin.end();
-    const timer = setTimeout(() => this.proc.kill('SIGKILL'), 3000);
-    await exited;
-    clearTimeout(timer);
-  }
+/** The client in the attacker namespace, connected to the PBX (CLIENT above). */
+async function startClient(ns: string, src: string): Promise<NsProcess> {
+  const c = NsProcess.start(ns, [process.execPath, '-e', CLIENT, src, RCV_V4, String(PORT)], 'stdout');
+  await c.waitFor((lines) => (lines.includes('connected') ? true : undefined), 10_000, 'the client connects');
+  return c;
 }
 
 async function waitFor(what: string, ok: () => Promise<boolean>, ms: number, meanwhile?: () => void): Promise<void> {
@@ -79,7 +61,7 @@ describe('the daemon reassembles SIP over TCP from the capture', { skip: unavail
   let lab: Lab;
   let rcv: Agent;
   let daemon: DaemonProcess | null = null;
-  let client: Client | null = null;
+  let client: NsProcess | null = null;
   const cfg = new TempConfig();
   let iface = '';
 
@@ -114,7 +96,7 @@ describe('the daemon reassembles SIP over TCP from the capture', { skip: unavail
 
   test('a scanner User-Agent split across TCP segments is read whole and banned; tcpdump counters show in status', async () => {
     const attacker = senderV4(1);
-    client = await Client.start(lab.snd, attacker);
+    client = await startClient(lab.snd, attacker);
     // Keep-alives until tcpdump has reported seeing packets: capture is up, and its counters reach
     // status (SIGUSR1 every 10 s, status written every 5 s).
     await waitFor('tcpdump counters in status', async () => ((await captureStats())?.tcpdump?.captured ?? 0) > 0, 30_000, () => client!.write('ka'));

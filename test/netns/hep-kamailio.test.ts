@@ -13,7 +13,6 @@
 // The kernel's own User-Agent string rules would drop the scan before Kamailio saw it, so
 // sip.ports is moved off Kamailio's ports: here only HEP can catch the scanner.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -26,6 +25,7 @@ import { sipwarden } from './cli.ts';
 import { firewallLabUnavailable } from './fixture.ts';
 import { cleanupLeftovers, createLab, RCV_V4, run, runIn, senderV4, type Lab } from './harness.ts';
 import { kamailioConfig } from './kamailio.ts';
+import { NsProcess } from './ns-process.ts';
 
 const KEY = 'hep-key-5157';
 const SCANNER = senderV4(1);
@@ -48,39 +48,6 @@ if (unavailable) console.log(`# skipping the Kamailio HEP test: ${unavailable}`)
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** A child inside a namespace whose output lines we keep (stdout or stderr). */
-class Proc {
-  readonly lines: string[] = [];
-  readonly exited: Promise<void>;
-  constructor(readonly proc: ChildProcessWithoutNullStreams, stream: 'stdout' | 'stderr') {
-    readline.createInterface({ input: proc[stream] }).on('line', (l) => this.lines.push(l));
-    proc[stream === 'stdout' ? 'stderr' : 'stdout'].resume();
-    this.exited = new Promise((r) => proc.once('exit', () => r()));
-  }
-  static start(ns: string, argv: string[], stream: 'stdout' | 'stderr'): Proc {
-    return new Proc(spawn('ip', ['netns', 'exec', ns, ...argv], { stdio: 'pipe' }), stream);
-  }
-  async waitFor<T>(find: (lines: string[]) => T | undefined, ms: number, what: string): Promise<T> {
-    const end = Date.now() + ms;
-    for (;;) {
-      const hit = find(this.lines);
-      if (hit !== undefined) return hit;
-      if (this.proc.exitCode !== null || Date.now() > end) {
-        throw new Error(`timed out (${ms} ms) or exited (${this.proc.exitCode}) waiting for ${what}:\n${this.lines.slice(-20).join('\n')}`);
-      }
-      await sleep(50);
-    }
-  }
-  /** SIGTERM, SIGKILL after ms. */
-  async stop(ms = 3000): Promise<void> {
-    if (this.proc.exitCode !== null || this.proc.signalCode !== null) return;
-    this.proc.kill('SIGTERM');
-    const t = setTimeout(() => this.proc.kill('SIGKILL'), ms);
-    await this.exited;
-    clearTimeout(t);
-  }
-}
-
 interface HepEvent {
   src: { ip: string; port: number };
   dst: { ip: string; port: number };
@@ -92,9 +59,9 @@ type Stats = { received: number; skipped: number; skippedByReason: Record<string
 
 /** The bare listener: its events so far, and its counters on request. */
 class BareListener {
-  private constructor(private readonly p: Proc) {}
+  private constructor(private readonly p: NsProcess) {}
   static async start(ns: string): Promise<BareListener> {
-    const p = Proc.start(ns, [process.execPath, '--import', 'tsx', HELPER, JSON.stringify({ listen: BARE_HEP, password: KEY })], 'stdout');
+    const p = NsProcess.start(ns, [process.execPath, '--import', 'tsx', HELPER, JSON.stringify({ listen: BARE_HEP, password: KEY })], 'stdout');
     await p.waitFor((l) => (l.includes('{"ready":true}') ? true : undefined), 15_000, 'the bare HEP listener');
     return new BareListener(p);
   }
@@ -117,13 +84,13 @@ class BareListener {
 }
 
 /** Kamailio in the foreground (-DD -E), everything it writes in dir. */
-async function startKamailio(ns: string, dir: string, name: string, port: number, authKey: string): Promise<Proc> {
+async function startKamailio(ns: string, dir: string, name: string, port: number, authKey: string): Promise<NsProcess> {
   const cfg = path.join(dir, `${name}.cfg`);
   const runtime = path.join(dir, `${name}-run`);
   mkdirSync(runtime);
   writeFileSync(cfg, kamailioConfig({ listen: `${RCV_V4}:${port}`, traceTo: DAEMON_HEP, copyTo: BARE_HEP, captureId: port, authKey, password: 'phone-secret' }));
   const argv = ['kamailio', '-DD', '-E', '-f', cfg, '-P', path.join(dir, `${name}.pid`), '-Y', runtime, '-w', dir, '-m', '16', '-M', '4'];
-  const k = Proc.start(ns, argv, 'stderr');
+  const k = NsProcess.start(ns, argv, 'stderr');
   await k.waitFor((l) => (l.some((x) => x.includes('sipwarden-test: ready')) ? true : undefined), 10_000, `kamailio ${name} to start`);
   return k;
 }
@@ -134,7 +101,7 @@ describe('HEPv3 from Kamailio siptrace', { skip: unavailable ?? false, timeout: 
   let config: string;
   let daemon: DaemonProcess | null = null;
   let bare: BareListener | null = null;
-  const kamailios: Proc[] = [];
+  const kamailios: NsProcess[] = [];
   const svmapHome = () => path.join(dir, 'home');
   const banned = (ip: string) => (daemon?.records() ?? []).filter((r) => r.msg === 'banned' && r.target === ip);
   const svmap = (port: number) =>

@@ -1,27 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Endpoint } from '../../core/types.ts';
+import { NONE, PBX, SCAN, segmentLab, T0, VICTIM } from '../../../test/helpers/tcp-segments.ts';
 import { framingWork } from './sip-framing.ts';
-import { TCP_FLAG, type TcpLimits, type TcpMessage, TcpReassembler } from './tcp-stream.ts';
-
-const PBX: Endpoint = { ip: '192.0.2.1', port: 5060 };
-const VICTIM: Endpoint = { ip: '198.51.100.7', port: 40000 };
-const T0 = 1_795_000_000_000;
-const SCAN = Buffer.from('OPTIONS sip:100@192.0.2.1 SIP/2.0\r\nCall-ID: f1\r\nUser-Agent: friendly-scanner\r\nContent-Length: 0\r\n\r\n');
-const NONE: Buffer = Buffer.alloc(0);
-
-function setup(limits: Partial<TcpLimits> = {}) {
-  const drops: Record<string, number> = {};
-  const r = new TcpReassembler((reason) => (drops[reason] = (drops[reason] ?? 0) + 1), limits);
-  const out: TcpMessage[] = [];
-  const push = (src: Endpoint, dst: Endpoint, seq: number, flags: number, payload: Buffer = NONE, at = T0, ack?: number) =>
-    out.push(...r.push({ src, dst, seq: seq >>> 0, ack, flags, payload, at }));
-  return { r, out, drops, push };
-}
+import { TCP_FLAG } from './tcp-stream.ts';
 
 describe('TCP messages wait for the other side ACK', () => {
   it('a forged mid-stream segment with a scanner UA yields nothing without the ACK, and is dropped and counted', () => {
-    const s = setup();
+    const s = segmentLab();
     s.push(VICTIM, PBX, 5000, TCP_FLAG.ACK | 0x08, SCAN);
     assert.equal(s.out.length, 0);
     // The host answers a segment on no connection with a RST ACKing it: that is no acceptance.
@@ -33,7 +19,7 @@ describe('TCP messages wait for the other side ACK', () => {
   });
 
   it('joined mid-way: ACKed bytes come out, with their source, once the client ACKed bytes the PBX sent', () => {
-    const s = setup();
+    const s = segmentLab();
     s.push(VICTIM, PBX, 5000, TCP_FLAG.ACK | 0x08, SCAN);
     s.push(PBX, VICTIM, 7000, TCP_FLAG.ACK, NONE, T0 + 1, 5000 + SCAN.length - 1); // not past the last byte
     assert.equal(s.out.length, 0);
@@ -47,7 +33,7 @@ describe('TCP messages wait for the other side ACK', () => {
   });
 
   it('a forged segment on a real connection, behind what the host ACKs, is dropped and counted', () => {
-    const s = setup();
+    const s = segmentLab();
     s.push(VICTIM, PBX, 999, TCP_FLAG.SYN);
     s.push(PBX, VICTIM, 7000, TCP_FLAG.SYN | TCP_FLAG.ACK, NONE, T0, 1000);
     const real = Buffer.from('REGISTER sip:192.0.2.1 SIP/2.0\r\nCall-ID: r1\r\nl: 0\r\n\r\n');
@@ -63,7 +49,7 @@ describe('TCP messages wait for the other side ACK', () => {
   });
 
   it('a message sent with its FIN is read once the FIN and data are ACKed', () => {
-    const s = setup();
+    const s = segmentLab();
     s.push(VICTIM, PBX, 999, TCP_FLAG.SYN);
     s.push(PBX, VICTIM, 7000, TCP_FLAG.SYN | TCP_FLAG.ACK, NONE, T0, 1000);
     s.push(VICTIM, PBX, 1000, 0x19, SCAN, T0 + 1, 7001); // data + FIN: the flow ends but its message waits
@@ -74,7 +60,7 @@ describe('TCP messages wait for the other side ACK', () => {
   });
 
   it('drops segments far outside the window unless the host ACKs there (a connection whose SYN we missed)', () => {
-    const s = setup();
+    const s = segmentLab();
     s.push(VICTIM, PBX, 999, TCP_FLAG.SYN);
     s.push(VICTIM, PBX, 1000 + (1 << 24), 0x18, SCAN, T0 + 1);
     s.push(PBX, VICTIM, 7001, TCP_FLAG.ACK, NONE, T0 + 2, 1000);
@@ -91,7 +77,7 @@ describe('TCP messages wait for the other side ACK', () => {
   });
 
   it('one-way captures (replay): messages go out unACKed, counted once per flow, until the capture shows reverse traffic', () => {
-    const s = setup({ oneWayFallback: true });
+    const s = segmentLab({ oneWayFallback: true });
     s.push(VICTIM, PBX, 5000, 0x18, SCAN);
     s.push(VICTIM, PBX, 5000 + SCAN.length, 0x18, SCAN, T0 + 1);
     assert.deepEqual([s.out.length, s.drops], [2, { 'tcp-one-way': 1 }]);
@@ -104,7 +90,7 @@ describe('TCP messages wait for the other side ACK', () => {
   });
 
   it('waiting messages have their own allowance of maxFlowBytes (the oldest are shed)', () => {
-    const s = setup({ maxFlowBytes: 4 * SCAN.length });
+    const s = segmentLab({ maxFlowBytes: 4 * SCAN.length });
     for (let i = 0; i < 5; i++) s.push(VICTIM, PBX, 5000 + i * SCAN.length, 0x18, SCAN, T0 + i);
     assert.equal(s.out.length, 0);
     assert.ok(s.r.bufferedBytes <= 4 * SCAN.length);
@@ -118,7 +104,7 @@ describe('TCP reassembly work is linear in the bytes', () => {
     run();
     return framingWork.bytesScanned - before;
   };
-  const feed = (s: ReturnType<typeof setup>, data: Buffer, size: number) => {
+  const feed = (s: ReturnType<typeof segmentLab>, data: Buffer, size: number) => {
     s.push(VICTIM, PBX, 999, TCP_FLAG.SYN);
     for (let i = 0; i < data.length; i += size) s.push(VICTIM, PBX, 1000 + i, 0x18, data.subarray(i, i + size));
   };
@@ -126,7 +112,7 @@ describe('TCP reassembly work is linear in the bytes', () => {
   // A rescan from the message start on every segment would scan ~n²/2 bytes (1.8e9 here).
   it('a 60 KB header in 1-byte segments is scanned once, plus a few bytes per segment', () => {
     const big = Buffer.from(`OPTIONS sip:x@y SIP/2.0\r\nX-Pad: ${'a'.repeat(60_000)}\r\nContent-Length: 0\r\n\r\n`);
-    const s = setup({ requireAck: false, maxSegmentsPerMessage: 1e6 });
+    const s = segmentLab({ requireAck: false, maxSegmentsPerMessage: 1e6 });
     const work = scanned(() => feed(s, big, 1));
     const [bytes, segments] = [big.length, big.length];
     assert.equal(s.out.length, 1);
@@ -135,7 +121,7 @@ describe('TCP reassembly work is linear in the bytes', () => {
 
   it('a body in 1-byte segments costs nothing once the Content-Length is read', () => {
     const msg = Buffer.from(`INVITE sip:x@y SIP/2.0\r\nContent-Length: 30000\r\n\r\n${'b'.repeat(30_000)}`);
-    const s = setup({ requireAck: false, maxSegmentsPerMessage: 1e6 });
+    const s = segmentLab({ requireAck: false, maxSegmentsPerMessage: 1e6 });
     const work = scanned(() => feed(s, msg, 1));
     assert.equal(s.out.length, 1);
     assert.ok(work < 200, `${work} bytes scanned`);
@@ -144,7 +130,7 @@ describe('TCP reassembly work is linear in the bytes', () => {
   it('conflicting Content-Length headers: each byte scanned a bounded number of times', () => {
     const one = 'OPTIONS sip:x SIP/2.0\r\n'.repeat(500) + 'l: 1\r\nl: 2\r\n\r\n';
     const data = Buffer.from(one.repeat(5));
-    const s = setup({ requireAck: false });
+    const s = segmentLab({ requireAck: false });
     const work = scanned(() => feed(s, data, 65_000));
     assert.equal(s.drops['tcp-bad-content-length'], 5);
     assert.ok(work < 4 * data.length, `${work} bytes scanned for ${data.length}`);
@@ -152,7 +138,7 @@ describe('TCP reassembly work is linear in the bytes', () => {
 
   it('caps the segments one message may span', () => {
     const big = Buffer.from(`OPTIONS sip:x@y SIP/2.0\r\nX-Pad: ${'a'.repeat(1000)}\r\nContent-Length: 0\r\n\r\nOPTIONS sip:x SIP/2.0\r\nl: 0\r\n\r\n`);
-    const s = setup({ requireAck: false });
+    const s = segmentLab({ requireAck: false });
     feed(s, big, 1);
     assert.deepEqual([s.out.length, s.drops], [1, { 'tcp-too-many-segments': 1 }], 'the message after it is read');
   });

@@ -2,35 +2,15 @@
 // released (an innocent address banned) or a real scanner message lost before the fix.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Endpoint } from '../../core/types.ts';
+import { NONE, PBX, SCAN, segmentLab, T0, VICTIM } from '../../../test/helpers/tcp-segments.ts';
 import { cutSipMessage } from './sip-framing.ts';
-import { TCP_FLAG, type TcpLimits, type TcpMessage, TcpReassembler } from './tcp-stream.ts';
+import { TCP_FLAG } from './tcp-stream.ts';
 
-const PBX: Endpoint = { ip: '192.0.2.1', port: 5060 };
-const VICTIM: Endpoint = { ip: '198.51.100.7', port: 40000 };
-const T0 = 1_795_000_000_000;
-const SCAN = Buffer.from('OPTIONS sip:100@192.0.2.1 SIP/2.0\r\nCall-ID: f1\r\nUser-Agent: friendly-scanner\r\nContent-Length: 0\r\n\r\n');
-const NONE = Buffer.alloc(0);
 const PSH_ACK = 0x18;
-
-function setup(limits: Partial<TcpLimits> = {}) {
-  const drops: Record<string, number> = {};
-  const r = new TcpReassembler((reason) => (drops[reason] = (drops[reason] ?? 0) + 1), limits);
-  const out: TcpMessage[] = [];
-  const push = (src: Endpoint, dst: Endpoint, seq: number, flags: number, payload: Buffer = NONE, at = T0, ack?: number) =>
-    out.push(...r.push({ src, dst, seq: seq >>> 0, ack, flags, payload, at }));
-  /** A real handshake: client ISN isn, PBX ISN 7000 (the client's segments then ACK 7001). */
-  const handshake = (isn = 999) => {
-    push(VICTIM, PBX, isn, TCP_FLAG.SYN);
-    push(PBX, VICTIM, 7000, TCP_FLAG.SYN | TCP_FLAG.ACK, NONE, T0, (isn + 1) >>> 0);
-  };
-  const fromVictim = () => out.filter((m) => m.src.ip === VICTIM.ip);
-  return { r, out, drops, push, handshake, fromVictim };
-}
 
 describe('a blind spoofer cannot get an address banned', () => {
   it('forged data, then a forged SYN at its end - 1: the PBX SYN-ACK ACKs it, but the flow is unproven', () => {
-    const s = setup();
+    const s = segmentLab();
     const S = 5000;
     s.push(VICTIM, PBX, S, TCP_FLAG.ACK | 0x08, SCAN, T0);
     s.push(PBX, VICTIM, 0, TCP_FLAG.RST, NONE, T0 + 1); // no connection: the PBX resets
@@ -45,7 +25,7 @@ describe('a blind spoofer cannot get an address banned', () => {
   });
 
   it('forged data and SYN: the half-open connection answers with a bare ACK of the forged end', () => {
-    const s = setup();
+    const s = segmentLab();
     s.push(VICTIM, PBX, 5000, TCP_FLAG.ACK | 0x08, SCAN, T0);
     s.push(VICTIM, PBX, 5000 + SCAN.length - 1, TCP_FLAG.SYN, NONE, T0 + 2);
     s.push(PBX, VICTIM, 778, TCP_FLAG.ACK, NONE, T0 + 4, 5000 + SCAN.length);
@@ -53,7 +33,7 @@ describe('a blind spoofer cannot get an address banned', () => {
   });
 
   it('a real client (handshake, segments ACKing the PBX ISN + 1) is released once ACKed', () => {
-    const s = setup();
+    const s = segmentLab();
     s.handshake();
     s.push(VICTIM, PBX, 1000, PSH_ACK, SCAN, T0 + 1, 7001);
     assert.equal(s.out.length, 0);
@@ -63,7 +43,7 @@ describe('a blind spoofer cannot get an address banned', () => {
   });
 
   it('a message across sequence number 2^32 is released exactly when its last byte is ACKed', () => {
-    const s = setup();
+    const s = segmentLab();
     const isn = 0xffffffff - 20;
     s.handshake(isn);
     s.push(VICTIM, PBX, isn + 1, PSH_ACK, SCAN, T0 + 1, 7001);
@@ -76,7 +56,7 @@ describe('a blind spoofer cannot get an address banned', () => {
 
 describe('segments the host discards are discarded here too', () => {
   it('a decoy without the ACK flag does not shadow the real message at the same seq', () => {
-    const s = setup();
+    const s = segmentLab();
     const real = Buffer.from('REGISTER sip:192.0.2.1 SIP/2.0\r\nUser-Agent: friendly-scanner\r\nl: 0\r\n\r\n');
     const base = 'OPTIONS sip:192.0.2.1 SIP/2.0\r\nUser-Agent: Yealink T46\r\nX: \r\nl: 0\r\n\r\n';
     const decoy = Buffer.from(base.replace('X: ', 'X: ' + 'a'.repeat(real.length - base.length)));
@@ -90,7 +70,7 @@ describe('segments the host discards are discarded here too', () => {
   });
 
   it('a retransmission with different bytes is counted (the first copy stays)', () => {
-    const s = setup();
+    const s = segmentLab();
     s.handshake();
     const head = SCAN.subarray(0, 40);
     s.push(VICTIM, PBX, 1000, PSH_ACK, head, T0, 7001);
@@ -102,7 +82,7 @@ describe('segments the host discards are discarded here too', () => {
   });
 
   it('a RST in the window but not at the exact position is ignored: the scanner message is kept', () => {
-    const s = setup();
+    const s = segmentLab();
     s.handshake();
     s.push(VICTIM, PBX, 1000, PSH_ACK, SCAN, T0 + 1, 7001);
     const n = 1000 + SCAN.length;
@@ -114,7 +94,7 @@ describe('segments the host discards are discarded here too', () => {
   });
 
   it('an exact RST captured before the ACK of the last message: the message still comes out', () => {
-    const s = setup();
+    const s = segmentLab();
     s.handshake();
     s.push(VICTIM, PBX, 1000, PSH_ACK, SCAN, T0 + 1, 7001);
     s.push(VICTIM, PBX, 1000 + SCAN.length, TCP_FLAG.RST, NONE, T0 + 2);
@@ -127,7 +107,7 @@ describe('segments the host discards are discarded here too', () => {
 
 describe('pipelined messages are not shed for other bytes', () => {
   it('700 pipelined OPTIONS in one (GRO) segment: the most recent 64 KiB of them come out', () => {
-    const s = setup();
+    const s = segmentLab();
     s.handshake();
     const burst = Buffer.concat(Array.from({ length: 700 }, () => SCAN));
     s.push(VICTIM, PBX, 1000, PSH_ACK, burst, T0 + 1, 7001);
@@ -138,7 +118,7 @@ describe('pipelined messages are not shed for other bytes', () => {
   });
 
   it('a message then a big unfinished message in one segment: the first one comes out', () => {
-    const s = setup();
+    const s = segmentLab();
     s.handshake();
     const big = Buffer.from('INVITE sip:1@x SIP/2.0\r\nContent-Length: 65480\r\n\r\n' + 'a'.repeat(65470));
     const seg = Buffer.concat([SCAN, big]);

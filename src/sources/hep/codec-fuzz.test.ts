@@ -1,16 +1,13 @@
 // Mutated HEP frames (seeded from Kamailio's real ones and our encoder's): the decoder never throws,
 // answers every frame with a packet or a named reason, and a packet it returns is well formed.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { test } from 'node:test';
+import { kamailioFrames } from '../../../test/helpers/hep-frames.ts';
 import { gen } from '../../sip/testgen.ts';
 import { decodeHep, encodeHep } from './codec.ts';
 
-const seeds: Buffer[] = readFileSync(new URL('../../../test/fixtures/hep/kamailio-5.6.3.txt', import.meta.url), 'utf8')
-  .split('\n')
-  .filter((l) => l !== '' && !l.startsWith('#'))
-  .map((hex) => Buffer.from(hex, 'hex'));
+const seeds = kamailioFrames();
 seeds.push(
   encodeHep({
     family: 4, ipProto: 17, src: { ip: '203.0.113.5', port: 5060 }, dst: { ip: '192.0.2.1', port: 5060 },

@@ -1,15 +1,11 @@
 // Real frames from Kamailio 5.6.3 siptrace (test/fixtures/hep/kamailio-5.6.3.txt, captured from
 // the Debian package), so the codec is held to what a sender really writes, not only to our encoder.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { kamailioFrames } from '../../../test/helpers/hep-frames.ts';
 import { CHUNK, decodeHep, encodeHep, transportOf, type HepPacket } from './codec.ts';
 
-const FIXTURE = new URL('../../../test/fixtures/hep/kamailio-5.6.3.txt', import.meta.url);
-const frames = readFileSync(FIXTURE, 'utf8')
-  .split('\n')
-  .filter((l) => l !== '' && !l.startsWith('#'))
-  .map((hex) => Buffer.from(hex, 'hex'));
+const frames = kamailioFrames();
 
 /** The chunk list of a frame as "vendor/type" in wire order, to pin Kamailio's layout. */
 function chunkOrder(buf: Buffer): string[] {
