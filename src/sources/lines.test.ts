@@ -12,6 +12,36 @@ describe('LineSplitter', () => {
     assert.equal(s.flush(), null);
   });
 
+  it('gives the same lines as a plain split, whatever the chunking, for long and multi-byte lines', () => {
+    let x = 99;
+    const next = (n: number) => {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      return (x >>> 0) % n;
+    };
+    const chars = ['a', 'b', ' ', 'é', '€', '😀', 'x'];
+    const want: string[] = [];
+    for (let i = 0; i < 3000; i++) {
+      // Some lines longer than the 16 KB decoding piece, none over the 64 KB limit (4 bytes a char at most).
+      const len = next(10) === 0 ? 5000 + next(11_000) : next(300);
+      const parts: string[] = [];
+      for (let k = 0; k < len; k++) parts.push(chars[next(chars.length)]);
+      want.push(parts.join(''));
+    }
+    const bytes = Buffer.from(want.map((l, i) => (i % 3 === 0 ? `${l}\r\n` : `${l}\n`)).join(''));
+    const s = new LineSplitter(() => assert.fail('not overlong'));
+    const got: string[] = [];
+    for (let at = 0; at < bytes.length; ) {
+      const size = next(4) === 0 ? 1 + next(16) : 1 + next(300_000);
+      for (const line of s.push(bytes.subarray(at, at + size))) got.push(line);
+      at += size;
+    }
+    assert.equal(s.flush(), null);
+    assert.equal(got.length, want.length);
+    assert.deepEqual(got, want);
+  });
+
   it('drops an overlong line once, up to its newline, and goes on', () => {
     let overlong = 0;
     const s = new LineSplitter(() => overlong++, 10);
