@@ -14,6 +14,8 @@ class LearnedFriend extends LruNode {
   until = 0;
   /** Accounts that logged in from this IP (most recent last). */
   accounts = new Set<string>();
+  /** The account of the latest success: a phone re-registering needs no reordering of the set. */
+  latest = '';
 }
 
 export class LearnedFriends {
@@ -31,9 +33,10 @@ export class LearnedFriends {
     const f = this.table.touch(ip, now);
     const until = at + seconds * 1000;
     f.until = Math.max(f.until, until);
-    if (account === undefined) return;
+    if (account === undefined || account === f.latest) return;
     f.accounts.delete(account);
-    f.accounts.add(detached(account));
+    f.latest = detached(account);
+    f.accounts.add(f.latest);
     if (f.accounts.size > MAX_PROVEN_ACCOUNTS) f.accounts.delete(f.accounts.values().next().value as string);
   }
 

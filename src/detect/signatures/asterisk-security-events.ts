@@ -17,8 +17,6 @@ interface EventInfo {
   attackerTail: boolean;
 }
 
-// A Map: the event name is a fresh slice of the line, and an object property lookup by such a key
-// first looks it up in V8's string table, which cost more than the rest of the line's parse.
 const EVENTS = new Map<string, EventInfo>(Object.entries({
   FailedACL: { kind: 'acl', attackerTail: false },
   InvalidAccountID: { kind: 'auth-failure', attackerTail: false },
@@ -37,6 +35,21 @@ const EVENTS = new Map<string, EventInfo>(Object.entries({
   ChallengeSent: { kind: 'request', attackerTail: false },
   InvalidTransport: { kind: 'acl', attackerTail: false },
 } satisfies Record<string, EventInfo>));
+
+/**
+ * The known names by length, so the line's event name is recognised where it lies: no slice of it and
+ * no hash of the slice (together they cost a fifth of a security line's parse).
+ */
+const NAMES_BY_LENGTH: (readonly [string, EventInfo])[][] = [];
+for (const [name, info] of EVENTS) (NAMES_BY_LENGTH[name.length] ??= []).push([name, info]);
+
+/** The known event whose name fills msg[start, end), as [name, info], or undefined. */
+function eventAt(msg: string, start: number, end: number): readonly [string, EventInfo] | undefined {
+  const candidates = NAMES_BY_LENGTH[end - start];
+  if (candidates === undefined) return undefined;
+  for (const c of candidates) if (msg.startsWith(c[0], start)) return c;
+  return undefined;
+}
 
 /** Keys Asterisk writes after RemoteAddress from its own state (never the remote party's text). */
 const SERVER_TAIL_KEYS = new Set([
@@ -81,16 +94,16 @@ export type SecurityParse =
   | { ok: false; reason: 'ambiguous RemoteAddress' | 'malformed' | 'not an event' };
 
 const REMOTE = ',RemoteAddress="';
-const USING_PASSWORD = /,UsingPassword="([^"]*)"/;
+const USING_PASSWORD = ',UsingPassword="';
 
 /** Parses a res_security_log message (the text after the log prefix). */
 export function parseSecurityMessage(msg: string): SecurityParse {
   if (!msg.startsWith('SecurityEvent="')) return { ok: false, reason: 'not an event' };
   const endEvent = msg.indexOf('"', 15);
   if (endEvent < 0 || endEvent > 60) return { ok: false, reason: 'malformed' };
-  const event = msg.slice(15, endEvent);
-  const info = eventInfo(event);
-  if (!info) return { ok: false, reason: 'malformed' };
+  const known = eventAt(msg, 15, endEvent);
+  if (!known) return { ok: false, reason: 'malformed' };
+  const [event, info] = known;
 
   const first = msg.indexOf(REMOTE, endEvent);
   if (first < 0) return { ok: false, reason: 'malformed' };
@@ -103,20 +116,16 @@ export function parseSecurityMessage(msg: string): SecurityParse {
   // Only server-written text follows the trusted RemoteAddress; with several, prove it.
   if (several && !serverOnlyTail(msg.slice(valueEnd + 1))) return { ok: false, reason: 'ambiguous RemoteAddress' };
   // The common fields come in a fixed order before RemoteAddress: Service, AccountID, SessionID.
-  const cursor = { from: endEvent, limit: at };
-  const service = valueAt(msg, ',Service="', cursor);
-  const account = valueAt(msg, ',AccountID="', cursor);
-  const session = valueAt(msg, ',SessionID="', cursor);
-  return {
-    ok: true,
-    event,
-    info,
-    remote: msg.slice(valueStart, valueEnd),
-    account,
-    session,
-    service,
-    usingPassword: event === 'SuccessfulAuth' ? USING_PASSWORD.exec(msg.slice(valueEnd + 1))?.[1] : undefined,
-  };
+  cursor = endEvent;
+  const service = valueAt(msg, ',Service="', at);
+  const account = valueAt(msg, ',AccountID="', at);
+  const session = valueAt(msg, ',SessionID="', at);
+  let usingPassword: string | undefined;
+  if (event === 'SuccessfulAuth') {
+    cursor = valueEnd;
+    usingPassword = valueAt(msg, USING_PASSWORD, msg.length);
+  }
+  return { ok: true, event, info, remote: msg.slice(valueStart, valueEnd), account, session, service, usingPassword };
 }
 
 /** True when `text` is exactly a sequence of `,Key="value"` pairs with server-written keys only. */
@@ -140,16 +149,19 @@ function parsePairs(text: string): Map<string, string> | null {
   return out;
 }
 
+/** Where valueAt looks from; module state, so a line's parse allocates no cursor object. */
+let cursor = 0;
+
 /**
- * The first `key` value between cursor.from and cursor.limit (the trusted RemoteAddress), up to its
- * closing quote; a value found moves cursor.from past it, so the next key is looked for after it.
+ * The first `key` value between `cursor` and `limit` (the trusted RemoteAddress), up to its closing
+ * quote; a value found moves the cursor past it, so the next key is looked for after it.
  */
-function valueAt(msg: string, key: string, cursor: { from: number; limit: number }): string | undefined {
-  const i = msg.indexOf(key, cursor.from);
-  if (i < 0 || i >= cursor.limit) return undefined;
+function valueAt(msg: string, key: string, limit: number): string | undefined {
+  const i = msg.indexOf(key, cursor);
+  if (i < 0 || i >= limit) return undefined;
   const start = i + key.length;
   const end = msg.indexOf('"', start);
-  if (end < 0 || end > cursor.limit) return undefined;
-  cursor.from = end;
+  if (end < 0 || end > limit) return undefined;
+  cursor = end;
   return msg.slice(start, end);
 }
