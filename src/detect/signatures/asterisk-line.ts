@@ -26,11 +26,9 @@ export interface AsteriskLine {
 // Syslog/journal header: "Nov  4 18:30:40 host " or "2026-11-27T03:20:01.5+00:00 host ", then "asterisk[pid]: ".
 const SYSLOG_HEAD =
   /^(?:([A-Z][a-z]{2} {1,2}\d{1,2} \d\d:\d\d:\d\d|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?) +)?\S+ +[\w./-]*asterisk\[\d+\]: */y;
-// Asterisk's own part after the optional "[stamp] " and the level is read by afterLevel() below:
-//   / ?\[\d+\](?:\[C-[0-9a-fA-F]+\])?:? +(?:([\w/.-]+\.c)(?::\d+)?(?: in)?(?: \w+)?: +)?/
-// that is LEVEL[tid] (a space may precede the bracket), an optional channel id, then
-// "file.c(:line)?( in)?( func)?: " (absent for dialplan Log()). By hand: the regex cost a fifth of
-// the prefix parse, and every alert line takes it.
+// Asterisk's own part after the optional "[stamp] ": LEVEL[tid] (a space may precede the bracket), an
+// optional channel id, then "file.c(:line)?( in)?( func)?: " (absent for dialplan Log()).
+const AFTER_LEVEL = / ?\[\d+\](?:\[C-[0-9a-fA-F]+\])?:? +(?:([\w/.-]+\.c)(?::\d+)?(?: in)?(?: \w+)?: +)?/y;
 
 /** The levels attacks are logged at; VERBOSE/DEBUG lines echo attacker text and are never read. */
 function alertLevelAt(line: string, pos: number): AsteriskLine['level'] | null {
@@ -91,88 +89,10 @@ function parsePlain(line: string): AsteriskLine | typeof OTHER_LEVEL | null {
     return c >= 65 && c <= 90 ? OTHER_LEVEL : null;
   }
   if (stampStart !== -1) stamp = line.slice(stampStart, stampEnd); // Asterisk's own stamp wins over syslog's
-  const at = afterLevel(line, pos + level.length);
-  if (at === -1) return null;
-  return { level, file: fileEnd === -1 ? '' : line.slice(fileStart, fileEnd), message: line.slice(at).trimEnd(), stamp };
-}
-
-/** Where afterLevel found the file name ([fileStart, fileEnd), fileEnd -1 when there is none). */
-let fileStart = 0;
-let fileEnd = -1;
-
-/** The offset of the message after `[tid][C-id]: file.c:line in func: ` at `p`, or -1 (see above). */
-function afterLevel(line: string, p: number): number {
-  if (line.charCodeAt(p) === 32) p++;
-  if (line.charCodeAt(p) !== 91 /* [ */) return -1;
-  const tid = ++p;
-  while (isDigit(line.charCodeAt(p))) p++;
-  if (p === tid || line.charCodeAt(p) !== 93 /* ] */) return -1;
-  p++;
-  if (line.startsWith('[C-', p)) {
-    const id = (p += 3);
-    while (isHex(line.charCodeAt(p))) p++;
-    if (p === id || line.charCodeAt(p) !== 93) return -1;
-    p++;
-  }
-  if (line.charCodeAt(p) === 58 /* : */) p++;
-  const spaces = p;
-  while (line.charCodeAt(p) === 32) p++;
-  if (p === spaces) return -1;
-  fileStart = p;
-  fileEnd = -1;
-  let q = p;
-  while (isFileChar(line.charCodeAt(q))) q++;
-  // [\w/.-]+\.c: no shorter cut can match either, as what follows must be ':' or ' '.
-  if (q - p < 3 || line.charCodeAt(q - 2) !== 46 || line.charCodeAt(q - 1) !== 99) return p;
-  const name = q;
-  if (line.charCodeAt(q) === 58 && isDigit(line.charCodeAt(q + 1))) {
-    q += 2;
-    while (isDigit(line.charCodeAt(q))) q++;
-  }
-  // The regex's choices in its order: " in func: ", " in: ", " func: ", ": ".
-  let end = -1;
-  if (line.startsWith(' in', q)) {
-    end = wordThenColon(line, q + 3);
-    if (end === -1) end = colonSpaces(line, q + 3);
-  }
-  if (end === -1) end = wordThenColon(line, q);
-  if (end === -1) end = colonSpaces(line, q);
-  if (end === -1) return p; // no file part: the message starts after the spaces
-  fileEnd = name;
-  return end;
-}
-
-/** " \w+: +" at p: the offset after it, or -1. */
-function wordThenColon(line: string, p: number): number {
-  if (line.charCodeAt(p) !== 32 || !isWordChar(line.charCodeAt(p + 1))) return -1;
-  p += 2;
-  while (isWordChar(line.charCodeAt(p))) p++;
-  return colonSpaces(line, p);
-}
-
-/** ": +" at p: the offset after it, or -1. */
-function colonSpaces(line: string, p: number): number {
-  if (line.charCodeAt(p) !== 58 || line.charCodeAt(p + 1) !== 32) return -1;
-  p += 2;
-  while (line.charCodeAt(p) === 32) p++;
-  return p;
-}
-
-function isDigit(c: number): boolean {
-  return c >= 48 && c <= 57;
-}
-
-function isHex(c: number): boolean {
-  return isDigit(c) || ((c | 0x20) >= 97 && (c | 0x20) <= 102);
-}
-
-function isWordChar(c: number): boolean {
-  return isDigit(c) || ((c | 0x20) >= 97 && (c | 0x20) <= 122) || c === 95;
-}
-
-/** [\w/.-] */
-function isFileChar(c: number): boolean {
-  return isWordChar(c) || c === 47 || c === 46 || c === 45;
+  AFTER_LEVEL.lastIndex = pos + level.length;
+  const m = AFTER_LEVEL.exec(line);
+  if (!m) return null;
+  return { level, file: m[1] ?? '', message: line.slice(AFTER_LEVEL.lastIndex).trimEnd(), stamp };
 }
 
 /** A journald message field starts with the level itself ("NOTICE[566]: ..."). */
