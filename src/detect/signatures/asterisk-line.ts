@@ -35,7 +35,7 @@ function alertLevelAt(line: string, pos: number): AsteriskLine['level'] | null {
   // One character decides which level it can be: most lines are VERBOSE and stop here.
   const c = line.charCodeAt(pos);
   const level: AsteriskLine['level'] | null = c === 83 /* S */ ? 'SECURITY' : c === 78 /* N */ ? 'NOTICE' : c === 87 /* W */ ? 'WARNING' : null;
-  if (level === null || !line.startsWith(level, pos)) return null;
+  if (level === null || !textAt(line, pos, level)) return null;
   const next = line.charCodeAt(pos + level.length);
   return next >= 65 && next <= 90 ? null : level; // "NOTICES" is not NOTICE
 }
@@ -59,7 +59,22 @@ export function parseAsteriskLine(raw: string): AsteriskLine | null {
 const OTHER_LEVEL = Symbol('other level');
 
 function startsWithAnsi(s: string): boolean {
-  return s.charCodeAt(0) === 27 || s.startsWith('#033[');
+  const c = s.charCodeAt(0);
+  return c === 27 || (c === 35 && s.startsWith('#033['));
+}
+
+/**
+ * True when `text` lies in `s` at `pos`: s.startsWith(text, pos), which costs ~65 ns a call here
+ * (Node 20) while a differing first or second character, the usual answer, is settled in a few.
+ */
+export function textAt(s: string, pos: number, text: string): boolean {
+  if (text.length === 0) return s.startsWith(text, pos);
+  if (s.charCodeAt(pos) !== text.charCodeAt(0) || (text.length > 1 && s.charCodeAt(pos + 1) !== text.charCodeAt(1))) return false;
+  if (text.length <= 12) {
+    for (let i = 2; i < text.length; i++) if (s.charCodeAt(pos + i) !== text.charCodeAt(i)) return false;
+    return true;
+  }
+  return s.startsWith(text, pos);
 }
 
 function parsePlain(line: string): AsteriskLine | typeof OTHER_LEVEL | null {

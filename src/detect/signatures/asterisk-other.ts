@@ -4,7 +4,7 @@
 // end of the line after the attacker's text.
 import type { RawEvent } from '../../core/types.ts';
 import { IP_TEXT, LOG_LINES, accountOf, asteriskStats, lineOffense, type AsteriskSignatureStats, type LogSignature } from './asterisk-common.ts';
-import { asteriskLineOf, type AsteriskLine } from './asterisk-line.ts';
+import { asteriskLineOf, textAt, type AsteriskLine } from './asterisk-line.ts';
 
 function alertLine(ev: RawEvent, fileHas: string): AsteriskLine | null {
   const line = asteriskLineOf(ev);
@@ -71,7 +71,7 @@ export function asteriskFreepbxUnknown(stats: AsteriskSignatureStats = asteriskS
     messageStarts: ['Ext. '],
     match(ev) {
       const line = alertLine(ev, '');
-      if (!line || !line.message.startsWith('Ext. ')) return null;
+      if (!line || !textAt(line.message, 0, 'Ext. ')) return null;
       const m = FREEPBX.exec(line.message);
       if (!m) return null;
       return lineOffense(id, ev, line, { ip: m[1], kind: 'acl', detail: 'FreePBX rejected unknown SIP connection' }, stats);

@@ -10,6 +10,7 @@
 //    known server-written fields;
 //  - several otherwise: refuse the line (counted as 'ambiguous RemoteAddress').
 import type { OffenseKind } from '../../core/types.ts';
+import { textAt } from './asterisk-line.ts';
 
 interface EventInfo {
   kind: OffenseKind | null; // null: seen but not an offense
@@ -47,7 +48,7 @@ for (const [name, info] of EVENTS) (NAMES_BY_LENGTH[name.length] ??= []).push([n
 function eventAt(msg: string, start: number, end: number): readonly [string, EventInfo] | undefined {
   const candidates = NAMES_BY_LENGTH[end - start];
   if (candidates === undefined) return undefined;
-  for (const c of candidates) if (msg.startsWith(c[0], start)) return c;
+  for (const c of candidates) if (textAt(msg, start, c[0])) return c;
   return undefined;
 }
 
@@ -78,7 +79,7 @@ export function splitAddress(value: string): { transport: string; addr: string }
   const c = value.indexOf('/', b + 1);
   if (a !== 4 || b < 0 || c < 0 || value.indexOf('/', c + 1) !== -1) return null;
   // Asterisk writes these upper case; the case-insensitive compare is for other writers.
-  const asWritten = value.startsWith('IPV4') || value.startsWith('IPV6');
+  const asWritten = textAt(value, 0, 'IPV4') || textAt(value, 0, 'IPV6');
   const family = asWritten ? '' : value.slice(0, 4).toUpperCase();
   if (!asWritten && family !== 'IPV4' && family !== 'IPV6') return null;
   return { transport: upperTransport(value.slice(a + 1, b)), addr: value.slice(b + 1, c) };
@@ -98,7 +99,7 @@ const USING_PASSWORD = ',UsingPassword="';
 
 /** Parses a res_security_log message (the text after the log prefix). */
 export function parseSecurityMessage(msg: string): SecurityParse {
-  if (!msg.startsWith('SecurityEvent="')) return { ok: false, reason: 'not an event' };
+  if (!textAt(msg, 0, 'SecurityEvent="')) return { ok: false, reason: 'not an event' };
   const endEvent = msg.indexOf('"', 15);
   if (endEvent < 0 || endEvent > 60) return { ok: false, reason: 'malformed' };
   const known = eventAt(msg, 15, endEvent);

@@ -9,12 +9,12 @@ import type { Offense, OffenseKind, RawEvent } from '../../core/types.ts';
 import {
   IP_TEXT, LOG_LINES, asteriskStats, chanSipAttempt, lineOffense, occurrences, safeText, sipUserOf, type AsteriskSignatureStats, type LogSignature,
 } from './asterisk-common.ts';
-import { asteriskLineOf, type AsteriskLine } from './asterisk-line.ts';
+import { asteriskLineOf, textAt, type AsteriskLine } from './asterisk-line.ts';
 
 /** The line, when Asterisk logged it at an alert level from a SIP module (never VERBOSE/DEBUG echoes). */
 function sipLine(ev: RawEvent, startsWith: string): AsteriskLine | null {
   const line = asteriskLineOf(ev);
-  if (!line || !line.message.startsWith(startsWith)) return null;
+  if (!line || !textAt(line.message, 0, startsWith)) return null;
   return line.file.includes('sip') ? line : null;
 }
 
