@@ -2,8 +2,8 @@
 // `[Nov 27 03:20:01] LEVEL[tid] file.c: ...` lines, a share of attack lines (res_security_log
 // InvalidAccountID / ChallengeResponseFailed / InvalidPassword, chan_sip "Wrong password", PJSIP
 // "No matching endpoint found") from 203.0.113.0/24, 198.51.100.0/24 and 192.0.2.0/24, the rest benign
-// (VERBOSE dialplan, SuccessfulAuth/ChallengeSent events from 10.0.0.0/16, "is now Reachable",
-// retransmission warnings). Deterministic for a given seed.
+// (VERBOSE dialplan, SuccessfulAuth/ChallengeSent events from phones in 10.0.0.0/20, each address
+// with its own account, "is now Reachable", retransmission warnings). Deterministic for a given seed.
 import { createWriteStream } from 'node:fs';
 
 /** xorshift32: a fixed sequence per seed, so every run writes the same file. */
@@ -75,8 +75,12 @@ export async function writeAsteriskLog(path: string, lines: number, attackShare 
 }
 
 function benign(stamp: string, tid: number, int: (n: number) => number, hex: () => string): string {
-  const phone = `10.0.${int(16)}.${1 + int(254)}`;
-  const user = String(1000 + int(100));
+  const net = int(16);
+  const host = 1 + int(254);
+  const phone = `10.0.${net}.${host}`;
+  // A phone registers its own account from its own address, as phones do (a few addresses share an
+  // account: the same extension on a desk phone and a softphone).
+  const user = String(1000 + ((net * 254 + host) % 100));
   const pick = int(10);
   if (pick < 5) {
     return `${stamp} VERBOSE[${tid}][C-0000${hex().slice(0, 4)}] pbx.c:     -- Executing [${user}@from-internal:1] Dial("PJSIP/${user}-0000${hex().slice(0, 4)}", "PJSIP/${1000 + int(100)},30,tT") in new stack`;
