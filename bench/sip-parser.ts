@@ -2,7 +2,7 @@
 // plus the fields a typical signature pass reads (User-Agent, From tag, Call-ID, CSeq, Via branch),
 // per message kind and for the three in turn; then the verdict on the goal (>= 1,000,000 msg/s).
 //   node --import tsx bench/sip-parser.ts [--seconds 2]
-//   node --import tsx bench/sip-parser.ts --cell ROW parse|fields [--seconds 2]   (one cell, JSON; ROW 0-3)
+//   node --import tsx bench/sip-parser.ts --cell ROW parse|fields [--seconds 2] [--rounds 2]   (one cell: its rounds' rates as JSON; ROW 0-3)
 
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -103,13 +103,13 @@ interface Rate {
 }
 
 /**
- * Messages per CPU-second (user + system) over `rounds` rounds: the best round and the median. On a
+ * Messages per CPU-second (user + system) in each of `rounds` rounds sharing `seconds` of CPU. On a
  * shared machine wall time counts other processes' slices; CPU time counts only ours (cache and
  * hyperthread contention remain, so the best round is the closest to an idle machine).
  */
-function rate(fn: (b: Buffer) => number, bufs: Buffer[], seconds: number, rounds = 10): Rate {
+function rates(fn: (b: Buffer) => number, bufs: Buffer[], seconds: number, rounds: number): number[] {
   for (let i = 0; i < 50000; i++) fn(bufs[i % bufs.length]); // warm up the JIT
-  const rates: number[] = [];
+  const out: number[] = [];
   let sink = 0;
   for (let r = 0; r < rounds; r++) {
     let count = 0;
@@ -121,11 +121,15 @@ function rate(fn: (b: Buffer) => number, bufs: Buffer[], seconds: number, rounds
       const c = process.cpuUsage(c0);
       cpu = c.user + c.system;
     }
-    rates.push(count / (cpu / 1e6));
+    out.push(count / (cpu / 1e6));
   }
   if (sink < 0) console.log(sink);
-  rates.sort((a, b) => a - b);
-  return { best: rates[rates.length - 1], median: rates[rates.length >> 1] };
+  return out;
+}
+
+function summary(xs: number[]): Rate {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return { best: sorted[sorted.length - 1], median: sorted[sorted.length >> 1] };
 }
 
 /** CPU ns per step of a trivial loop, best of 7: how fast this machine runs JS right now. */
@@ -156,31 +160,46 @@ const GOAL = 1_000_000;
 const rows: [string, Buffer[]][] = [...cases.map(([name, buf]): [string, Buffer[]] => [name, [buf]]), ['overall (round-robin)', cases.map(([, buf]) => buf)]];
 
 /**
- * Each cell runs in a fresh child process: in one process the JIT's feedback from earlier cells
- * (other messages, the other measure) changes the code later cells get.
+ * Each cell runs in fresh child processes: in one process the JIT's feedback from earlier cells
+ * (other messages, the other measure) changes the code later cells get. A child measures
+ * ROUNDS_PER_CHILD rounds; the parent goes round the cells CHILDREN times, so a noisy stretch of a
+ * shared machine falls on every cell alike instead of on whichever cell ran then.
  */
-function cell(row: number, measure: 'parse' | 'fields'): Rate {
-  const args = [...process.execArgv, fileURLToPath(import.meta.url), '--cell', String(row), measure, '--seconds', String(seconds)];
-  return JSON.parse(execFileSync(process.execPath, args, { encoding: 'utf8' })) as Rate;
+const CHILDREN = 5;
+const ROUNDS_PER_CHILD = 2;
+
+function cellRates(row: number, measure: 'parse' | 'fields'): number[] {
+  const args = [...process.execArgv, fileURLToPath(import.meta.url), '--cell', String(row), measure, '--seconds', String(seconds / CHILDREN)];
+  return JSON.parse(execFileSync(process.execPath, args, { encoding: 'utf8' })) as number[];
 }
 
 const cellArg = process.argv.indexOf('--cell');
 if (cellArg > 0) {
   const bufs = rows[Number(process.argv[cellArg + 1])][1];
-  process.stdout.write(JSON.stringify(rate(process.argv[cellArg + 2] === 'parse' ? parseOnly : parseAndRead, bufs, seconds)));
+  const roundsArg = process.argv.indexOf('--rounds');
+  const rounds = roundsArg > 0 ? Number(process.argv[roundsArg + 1]) : ROUNDS_PER_CHILD;
+  process.stdout.write(JSON.stringify(rates(process.argv[cellArg + 2] === 'parse' ? parseOnly : parseAndRead, bufs, seconds, rounds)));
 } else {
   main();
 }
 
 function main(): void {
-  console.log(`sip-parser: messages per CPU-second, one thread, best and median of 10 rounds (node ${process.version}, ${seconds}s CPU per cell, each cell in its own process)`);
+  const total = CHILDREN * ROUNDS_PER_CHILD;
+  console.log(`sip-parser: messages per CPU-second, one thread, best and median of ${total} rounds (node ${process.version}, ${seconds}s CPU per cell, in ${CHILDREN} child processes per cell taken in turn)`);
   console.log(`load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} on ${os.availableParallelism()} cores`);
+  const measured = rows.map(() => ({ parse: [] as number[], fields: [] as number[] }));
+  for (let child = 0; child < CHILDREN; child++) {
+    rows.forEach((_, row) => {
+      measured[row].parse.push(...cellRates(row, 'parse'));
+      measured[row].fields.push(...cellRates(row, 'fields'));
+    });
+  }
   console.log(`${'message'.padEnd(21)} ${'bytes'.padStart(5)} ${'parse best'.padStart(11)} ${'median'.padStart(11)} ${'+fields best'.padStart(12)} ${'median'.padStart(11)}`);
   const short: string[] = [];
   let registerParse = 0;
   rows.forEach(([name, bufs], row) => {
-    const p = cell(row, 'parse');
-    const f = cell(row, 'fields');
+    const p = summary(measured[row].parse);
+    const f = summary(measured[row].fields);
     if (row === 0) registerParse = p.best;
     const bytes = bufs.length === 1 ? String(bufs[0].length) : '-';
     console.log(`${name.padEnd(21)} ${bytes.padStart(5)} ${fmt(p.best)} ${fmt(p.median)} ${fmt(f.best).padStart(12)} ${fmt(f.median)}`);
