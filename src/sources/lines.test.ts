@@ -42,6 +42,17 @@ describe('LineSplitter', () => {
     assert.deepEqual(got, want);
   });
 
+  it('judges the limit on the bytes read, the same in one chunk or split, invalid UTF-8 included', () => {
+    const invalid = Buffer.concat([Buffer.alloc(8, 0xff), Buffer.from('\n'), Buffer.alloc(11, 0xff), Buffer.from('\nok\n')]);
+    for (const cut of [invalid.length, 4, 9, 13]) {
+      let overlong = 0;
+      const s = new LineSplitter(() => overlong++, 10);
+      const got = [...s.push(invalid.subarray(0, cut)), ...s.push(invalid.subarray(cut))];
+      assert.deepEqual(got, ['\ufffd'.repeat(8), 'ok'], `cut at ${cut}`);
+      assert.equal(overlong, 1, `cut at ${cut}`);
+    }
+  });
+
   it('drops an overlong line once, up to its newline, and goes on', () => {
     let overlong = 0;
     const s = new LineSplitter(() => overlong++, 10);

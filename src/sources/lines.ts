@@ -38,11 +38,19 @@ export class LineSplitter {
       this.reset();
       start = nl + 1;
     }
-    // Whole lines are decoded a piece of up to PIECE_BYTES at a time, each piece ending at a newline.
+    // Whole lines are decoded a piece at a time, each piece ending at a newline. A piece holds lines
+    // of at most `piece` bytes, never overlong; a line longer than a piece is a piece of its own,
+    // judged by its bytes (not its decoded text: an invalid byte decodes to a 3-byte U+FFFD).
+    const piece = Math.min(PIECE_BYTES, this.maxBytes);
     while (start <= last) {
-      let end = start + PIECE_BYTES <= last ? chunk.lastIndexOf(10, start + PIECE_BYTES) : last;
-      if (end < start) end = chunk.indexOf(10, start + PIECE_BYTES); // one line longer than a piece
-      this.splitWhole(chunk.toString('utf8', start, end + 1), lines);
+      let end = start + piece <= last ? chunk.lastIndexOf(10, start + piece) : last;
+      if (end >= start) {
+        this.splitWhole(chunk.toString('utf8', start, end + 1), lines);
+      } else {
+        end = chunk.indexOf(10, start + piece);
+        if (end - start > this.maxBytes) this.onOverlong();
+        else lines.push(decodeLine(chunk.subarray(start, end)));
+      }
       start = end + 1;
     }
     if (last + 1 < chunk.length) this.append(chunk.subarray(last + 1));
@@ -55,15 +63,9 @@ export class LineSplitter {
    * a multi-byte UTF-8 character, so decoding the run gives the same text as line by line.
    */
   private splitWhole(text: string, lines: string[]): void {
-    // A character takes at most 3 UTF-8 bytes per UTF-16 unit: only lines past a third of the limit
-    // need their bytes counted.
-    const maybeLong = this.maxBytes / 3;
     let pos = 0;
     for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', pos)) {
-      const end = nl > pos && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
-      const line = text.slice(pos, end);
-      if (line.length > maybeLong && Buffer.byteLength(line) + (nl - end) > this.maxBytes) this.onOverlong();
-      else lines.push(line);
+      lines.push(text.slice(pos, nl > pos && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl));
       pos = nl + 1;
     }
   }
