@@ -1,7 +1,8 @@
 // Strings the engine keeps for minutes (addresses, accounts, Call-IDs) are cut out of log lines
 // and packets. V8 represents a cut of 13 or more characters as a view into the string it was cut
-// from, so a kept address would pin its whole log line (~300 bytes) for as long as the source is
-// tracked: a million tracked sources would hold a million lines. The engine keeps copies instead.
+// from, so a kept address would pin what it was cut from (a log line's decoded run of lines, up to
+// 16 KB; a packet's text) for as long as the source is tracked: a million tracked sources would hold
+// a million of them. The engine keeps copies instead.
 
 /** `s` as a string of its own, holding no reference to a larger one it may have been cut from. */
 export function detached(s: string): string {

@@ -15,7 +15,7 @@ class LearnedFriend extends LruNode {
   /** Accounts that logged in from this IP (most recent last). */
   accounts = new Set<string>();
   /** The account of the latest success: a phone re-registering needs no reordering of the set. */
-  latest = '';
+  latest: string | undefined = undefined;
 }
 
 export class LearnedFriends {

@@ -64,7 +64,7 @@ function startsWithAnsi(s: string): boolean {
 }
 
 /**
- * True when `text` lies in `s` at `pos`: s.startsWith(text, pos), which costs ~65 ns a call here
+ * True when `text` lies in `s` at `pos` (pos >= 0): s.startsWith(text, pos), which costs ~65 ns a call here
  * (Node 20) while a differing first or second character, the usual answer, is settled in a few.
  */
 export function textAt(s: string, pos: number, text: string): boolean {
