@@ -108,7 +108,8 @@ interface Rate {
  * hyperthread contention remain, so the best round is the closest to an idle machine).
  */
 function rates(fn: (b: Buffer) => number, bufs: Buffer[], seconds: number, rounds: number): number[] {
-  for (let i = 0; i < 50000; i++) fn(bufs[i % bufs.length]); // warm up the JIT
+  // Warm up: the JIT's compiles (on other threads, in our CPU time) must be done before round one.
+  for (let i = 0; i < 200_000; i++) fn(bufs[i % bufs.length]);
   const out: number[] = [];
   let sink = 0;
   for (let r = 0; r < rounds; r++) {

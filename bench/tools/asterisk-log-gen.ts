@@ -78,9 +78,8 @@ function benign(stamp: string, tid: number, int: (n: number) => number, hex: () 
   const net = int(16);
   const host = 1 + int(254);
   const phone = `10.0.${net}.${host}`;
-  // A phone registers its own account from its own address, as phones do (a few addresses share an
-  // account: the same extension on a desk phone and a softphone).
-  const user = String(1000 + ((net * 254 + host) % 100));
+  // A phone registers its own account from its own address, as phones do.
+  const user = String(1000 + net * 254 + host);
   const pick = int(10);
   if (pick < 5) {
     return `${stamp} VERBOSE[${tid}][C-0000${hex().slice(0, 4)}] pbx.c:     -- Executing [${user}@from-internal:1] Dial("PJSIP/${user}-0000${hex().slice(0, 4)}", "PJSIP/${1000 + int(100)},30,tT") in new stack`;
