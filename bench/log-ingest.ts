@@ -1,5 +1,5 @@
 // Asterisk log ingestion: the daemon's log path against fail2ban-regex on the same file.
-//   node --import tsx bench/log-ingest.ts [--lines 1000000] [--sources 1000000] [--rounds 5] [--no-f2b]
+//   node --import tsx bench/log-ingest.ts [--lines 1000000] [--sources 1000000] [--rounds 9] [--no-f2b]
 // 1. writes a synthetic log (perf-anchors.md §3 shape: 10% attack lines) to a temp file;
 // 2. runs it through the daemon's own path: the log source (follower, LineSplitter, RawEvent
 //    batches, withRestart) feeding Detection (every configured signature, the rules engine, batched
@@ -136,7 +136,7 @@ function median(xs: number[]): number {
 async function main(): Promise<void> {
   if (process.argv.includes('--rss-child')) return rssChild(arg('--rss-child', 1_000_000));
   const n = arg('--lines', 1_000_000);
-  const rounds = Math.max(1, arg('--rounds', 5));
+  const rounds = Math.max(1, arg('--rounds', 9));
   const dir = mkdtempSync(join(tmpdir(), 'sipwarden-bench-'));
   try {
     const file = join(dir, 'asterisk.log');
