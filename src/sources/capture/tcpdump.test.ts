@@ -27,6 +27,14 @@ describe('capture source', () => {
     assert.deepEqual(tcpdumpArgs({ interface: 'eth0', ports: [{ from: 5060, to: 5060 }] }), [
       '-i', 'eth0', '-U', '-n', '-s', '0', '-B', '32768', '--immediate-mode', '-w', '-', '(udp or tcp) and (port 5060)',
     ]);
+    assert.equal(
+      captureFilter([{ from: 5060, to: 5060 }], ['192.0.2.1', 'fe80::1%eth0', '2001:db8::1', '192.0.2.1']),
+      '(udp or tcp) and (port 5060) and not ((src host 192.0.2.1 or src host fe80::1 or src host 2001:db8::1) and inbound)',
+      'an incoming packet claiming one of our own addresses is forged; link-local without scope, no duplicates',
+    );
+    assert.equal(tcpdumpArgs({ interface: 'eth0', ports: [{ from: 5060, to: 5060 }] }, ['192.0.2.1']).at(-1), '(udp or tcp) and (port 5060) and not ((src host 192.0.2.1) and inbound)');
+    assert.equal(tcpdumpArgs({ interface: 'lo', ports: [{ from: 5060, to: 5060 }] }, ['127.0.0.1']).at(-1), '(udp or tcp) and (port 5060)', 'lo: no direction clause');
+    assert.throws(() => captureFilter([{ from: 5060, to: 5060 }], ['1.2.3.4 or tcp']), /not an IP address/);
     assert.ok(!tcpdumpArgs({ interface: 'any', ports: [{ from: 5060, to: 5060 }], immediate: false }).includes('--immediate-mode'));
     assert.throws(() => tcpdumpArgs({ interface: '-w/etc/passwd', ports: [{ from: 5060, to: 5060 }] }), /not an interface name/);
     assert.throws(() => tcpdumpArgs({ interface: 'eth0; rm -rf /', ports: [{ from: 5060, to: 5060 }] }), /not an interface name/);

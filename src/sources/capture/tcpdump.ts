@@ -4,6 +4,8 @@
 // interface name; no shell is involved. Every statsIntervalMs tcpdump gets SIGUSR1 and writes its
 // counters to stderr; they land in stats.tcpdump, and a kernel drop is logged as a warning.
 import type { ChildProcess } from 'node:child_process';
+import { isIP } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { AppError } from '../../core/errors.ts';
 import { silentLogger, type Logger } from '../../core/log.ts';
 import type { RawEvent } from '../../core/types.ts';
@@ -38,6 +40,8 @@ export interface CaptureOptions {
   tcp?: Partial<TcpLimits>;
   /** Warnings: packets dropped by the kernel. */
   log?: Logger;
+  /** The host's own addresses, asked at each tcpdump start (default: every interface's, os.networkInterfaces()). */
+  localAddresses?: () => readonly string[];
 }
 
 /** The capture source's stats: the common counts, tcpdump's own counters and the TCP state. */
@@ -52,8 +56,25 @@ const STATS_INTERVAL_MS = 10_000;
 
 const IFACE = /^[A-Za-z0-9_.:@][A-Za-z0-9_.:@-]{0,14}$/;
 
-/** "(udp or tcp) and (portrange 5060-5261 or port 5080)": SIP over UDP and TCP/TLS on our ports. */
-export function captureFilter(ports: readonly PortRange[]): string {
+/**
+ * "(udp or tcp) and (portrange 5060-5261 or port 5080)": SIP over UDP and TCP/TLS on our ports, and
+ * with `local` (the host's own addresses) "and not ((src host A or src host B) and inbound)".
+ *
+ * Why: the TCP ACK rule (tcp-acks.ts) trusts the PBX's own packets in the capture. A host on the
+ * PBX's link can forge frames "from the PBX" (a SYN-ACK, ACKs) to prove a flow for a victim
+ * address; those frames arrive on the interface, where the PBX's genuine packets leave it. The
+ * kernel knows which (the packet type, PACKET_OUTGOING); libpcap's `inbound` reads it. Direction
+ * alone would not do: a client may send from port 5060 too, and the PBX may itself connect out to
+ * a peer's 5060, so "source port 5060 only when outbound" would drop genuine packets. Dropping an
+ * incoming packet that claims one of our own source addresses drops nothing genuine (Linux takes
+ * such an IPv4 packet for a martian), and applies to UDP alike: there it could only make a forged
+ * "PBX response" to a victim.
+ *
+ * The address test comes first on purpose: libpcap 1.10 runs the filter in userland on the first
+ * packets after it is set (those already in the ring), where it cannot read the packet type and
+ * rejects the packet; so only a packet with our own source address can meet that fate.
+ */
+export function captureFilter(ports: readonly PortRange[], local: readonly string[] = []): string {
   if (ports.length === 0) throw new AppError('ERR_CONFIG_INVALID', 'sip.ports is empty: capture needs at least one port');
   const terms = ports.map(({ from, to }) => {
     for (const p of [from, to]) {
@@ -61,26 +82,40 @@ export function captureFilter(ports: readonly PortRange[]): string {
     }
     return from === to ? `port ${from}` : `portrange ${Math.min(from, to)}-${Math.max(from, to)}`;
   });
-  return `(udp or tcp) and (${terms.join(' or ')})`;
+  const base = `(udp or tcp) and (${terms.join(' or ')})`;
+  const hosts = [...new Set(local.map((a) => a.split('%')[0]))];
+  for (const a of hosts) if (isIP(a) === 0) throw new AppError('ERR_CONFIG_INVALID', `'${a}' is not an IP address`);
+  return hosts.length === 0 ? base : `${base} and not ((${hosts.map((a) => `src host ${a}`).join(' or ')}) and inbound)`;
 }
 
-export function tcpdumpArgs(opts: Pick<CaptureOptions, 'interface' | 'ports' | 'immediate'>): string[] {
+/** Every address of every interface (link-local ones without their %scope). */
+export function interfaceAddresses(): string[] {
+  return Object.values(networkInterfaces()).flatMap((infos) => (infos ?? []).map((i) => i.address.split('%')[0]));
+}
+
+export function tcpdumpArgs(opts: Pick<CaptureOptions, 'interface' | 'ports' | 'immediate'>, local: readonly string[] = []): string[] {
   if (!IFACE.test(opts.interface)) {
     throw new AppError('ERR_CONFIG_INVALID', `detect.capture.interface '${opts.interface}' is not an interface name (like eth0, ens3, any)`);
   }
+  // On lo nothing comes from a link, and libpcap already drops lo's outgoing copy of each packet
+  // there (it sees each twice): the direction clause would leave nothing. So lo gets none.
+  const filter = captureFilter(opts.ports, opts.interface === 'lo' ? [] : local);
   // -B 32768: a 32 MiB capture buffer. With the default 2 MiB, immediate mode lost up to half of a
   // 200-packet burst ("packets dropped by kernel"), and a dropped packet is an unseen attacker.
-  return ['-i', opts.interface, '-U', '-n', '-s', '0', '-B', '32768', ...(opts.immediate === false ? [] : ['--immediate-mode']), '-w', '-', captureFilter(opts.ports)];
+  return ['-i', opts.interface, '-U', '-n', '-s', '0', '-B', '32768', ...(opts.immediate === false ? [] : ['--immediate-mode']), '-w', '-', filter];
 }
 
 export function captureSource(opts: CaptureOptions): EventSource & { stats: CaptureStats } {
-  const args = tcpdumpArgs(opts);
+  tcpdumpArgs(opts); // a bad interface name or port fails here, before the first run
+  const localAddresses = opts.localAddresses ?? interfaceAddresses;
   const command = opts.command ?? 'tcpdump';
   const id = `capture:${opts.interface}`;
   const log = opts.log ?? silentLogger;
   const stats: CaptureStats = { ...createStats(), tcpdump: zeroCounters(), tcp: { flows: 0, bufferedBytes: 0 } };
   const counters = new TcpdumpCounterTracker(stats.tcpdump);
   async function* events(signal: AbortSignal): AsyncGenerator<RawEvent> {
+    // Asked at each start: an address added since is covered from the next tcpdump run on.
+    const args = tcpdumpArgs(opts, localAddresses());
     const reader = new PcapReader((reason) => countSkip(stats, reason));
     const decoder = new SipEventDecoder(id, stats, { tcp: opts.tcp });
     const reports = new CounterReports(opts.statsIntervalMs ?? STATS_INTERVAL_MS);
