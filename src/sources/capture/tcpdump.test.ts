@@ -56,6 +56,29 @@ describe('capture source', () => {
     assert.deepEqual(readFileSync(join(dir, 'argv'), 'utf8').trim().split('\n'), tcpdumpArgs({ interface: 'lo', ports: [{ from: 5060, to: 5261 }] }));
   });
 
+  it('restarts tcpdump with the new filter when the host addresses change, and reads on', async () => {
+    const pcap = join(dir, 'moved.pcap');
+    const frame = ethernet(ipv4('203.0.113.9', '192.0.2.1', 'udp', udp(5070, 5060, sipMessage('OPTIONS', 'moved-1'))));
+    writeFileSync(pcap, pcapFile([{ at: 1_795_000_000_000, data: frame }]));
+    // Each run appends its filter (the last argument) to a log, then writes one packet and waits.
+    const command = fakeTcpdump(`for last; do :; done; echo "$last" >> "${dir}/filters"; cat "${pcap}"; exec sleep 30`);
+    let addresses = ['192.0.2.1'];
+    const infos: unknown[] = [];
+    const log = { ...silentLogger, info: (o: unknown) => infos.push(o) } as unknown as typeof silentLogger;
+    const src = captureSource({ interface: 'eth0', ports: [{ from: 5060, to: 5060 }], command, localAddresses: () => addresses, addressCheckMs: 30, log });
+    const c = collect(src);
+    await c.until((ev) => ev.length >= 1);
+    addresses = ['192.0.2.7', '192.0.2.1%eth0', '192.0.2.1']; // a new address (the old one with a scope is the same)
+    await c.until((ev) => ev.length >= 2);
+    await c.stop();
+    const filters = readFileSync(join(dir, 'filters'), 'utf8').trim().split('\n');
+    assert.deepEqual(filters, [
+      '(udp or tcp) and (port 5060) and not ((src host 192.0.2.1) and inbound)',
+      '(udp or tcp) and (port 5060) and not ((src host 192.0.2.7 or src host 192.0.2.1) and inbound)',
+    ], 'one restart, with the new address; no restart while the list stays the same');
+    assert.equal(infos.length, 1);
+  });
+
   it('tcpdump refused for lack of permission is ERR_NOT_ROOT at start', async () => {
     const command = fakeTcpdump(`echo "tcpdump: eth0: You don't have permission to perform this capture on that device" >&2; exit 1`);
     const err = await collect(withRestart(captureSource({ interface: 'eth0', ports: [{ from: 5060, to: 5060 }], command }), { min: 10, max: 50 }, silentLogger)).done;

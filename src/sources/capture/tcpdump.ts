@@ -42,6 +42,8 @@ export interface CaptureOptions {
   log?: Logger;
   /** The host's own addresses, asked at each tcpdump start (default: every interface's, os.networkInterfaces()). */
   localAddresses?: () => readonly string[];
+  /** How often those addresses are checked for a change, which restarts tcpdump (default 10 s). */
+  addressCheckMs?: number;
 }
 
 /** The capture source's stats: the common counts, tcpdump's own counters and the TCP state. */
@@ -53,6 +55,9 @@ export interface CaptureStats extends SourceStats {
 }
 
 const STATS_INTERVAL_MS = 10_000;
+
+/** How often the host's addresses are compared with those in the running tcpdump's filter. */
+const ADDRESS_CHECK_MS = 10_000;
 
 const IFACE = /^[A-Za-z0-9_.:@][A-Za-z0-9_.:@-]{0,14}$/;
 
@@ -88,6 +93,11 @@ export function captureFilter(ports: readonly PortRange[], local: readonly strin
   return hosts.length === 0 ? base : `${base} and not ((${hosts.map((a) => `src host ${a}`).join(' or ')}) and inbound)`;
 }
 
+/** A list of addresses as one comparable text: scopes dropped, no duplicates, sorted. */
+function addressKey(addresses: readonly string[]): string {
+  return [...new Set(addresses.map((a) => a.split('%')[0]))].sort().join(',');
+}
+
 /** Every address of every interface (link-local ones without their %scope). */
 export function interfaceAddresses(): string[] {
   return Object.values(networkInterfaces()).flatMap((infos) => (infos ?? []).map((i) => i.address.split('%')[0]));
@@ -114,10 +124,30 @@ export function captureSource(opts: CaptureOptions): EventSource & { stats: Capt
   const stats: CaptureStats = { ...createStats(), tcpdump: zeroCounters(), tcp: { flows: 0, bufferedBytes: 0 } };
   const counters = new TcpdumpCounterTracker(stats.tcpdump);
   async function* events(signal: AbortSignal): AsyncGenerator<RawEvent> {
-    // Asked at each start: an address added since is covered from the next tcpdump run on.
-    const args = tcpdumpArgs(opts, localAddresses());
-    const reader = new PcapReader((reason) => countSkip(stats, reason));
+    // One decoder across tcpdump restarts: a TCP flow's state outlives a change of filter.
     const decoder = new SipEventDecoder(id, stats, { tcp: opts.tcp });
+    while (!signal.aborted) {
+      // The host's own addresses are in the filter (captureFilter). When they change (DHCP, SLAAC,
+      // an address added by hand), tcpdump restarts with the new list, so an incoming packet
+      // forged "from" a new address of ours is read for at most one check period.
+      const local = localAddresses();
+      const changed = new AbortController();
+      const watch = opts.interface === 'lo' ? null : setInterval(() => {
+        if (addressKey(localAddresses()) !== addressKey(local)) changed.abort();
+      }, opts.addressCheckMs ?? ADDRESS_CHECK_MS);
+      watch?.unref();
+      try {
+        yield* runTcpdump(tcpdumpArgs(opts, local), AbortSignal.any([signal, changed.signal]), decoder);
+      } finally {
+        if (watch) clearInterval(watch);
+      }
+      if (!changed.signal.aborted) return; // tcpdump ended by itself, or we were stopped
+      log.info({ source: id }, 'host addresses changed: tcpdump restarted with the new filter');
+    }
+  }
+
+  async function* runTcpdump(args: string[], signal: AbortSignal, decoder: SipEventDecoder): AsyncGenerator<RawEvent> {
+    const reader = new PcapReader((reason) => countSkip(stats, reason));
     const reports = new CounterReports(opts.statsIntervalMs ?? STATS_INTERVAL_MS);
     counters.restart();
     const onStderr = (chunk: Buffer): void => {
