@@ -133,7 +133,11 @@ export function captureSource(opts: CaptureOptions): EventSource & { stats: Capt
       const local = localAddresses();
       const changed = new AbortController();
       const watch = opts.interface === 'lo' ? null : setInterval(() => {
-        if (addressKey(localAddresses()) !== addressKey(local)) changed.abort();
+        try {
+          if (addressKey(localAddresses()) !== addressKey(local)) changed.abort();
+        } catch {
+          // The addresses could not be read this time: keep the running filter, ask again later.
+        }
       }, opts.addressCheckMs ?? ADDRESS_CHECK_MS);
       watch?.unref();
       try {
