@@ -8,11 +8,10 @@
 // counted `tcp-unproven`, and a genuine TCP client's scanner REGISTER must still ban that client.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Agent } from './agent-client.ts';
-import { DaemonProcess } from './attack-lab.ts';
-import { cliUnavailable, sipwarden, sipwardenOk, TempConfig } from './cli.ts';
+import { startCaptureLab, vethOf, type CaptureLab } from './capture-lab.ts';
+import { cliUnavailable, sipwardenOk } from './cli.ts';
 import { NsProcess } from './ns-process.ts';
-import { cleanupLeftovers, createLab, mustIn, netnsUnavailable, RCV_V4, senderV4, type Lab } from './harness.ts';
+import { netnsUnavailable, RCV_V4, senderV4 } from './harness.ts';
 
 const unavailable = (await netnsUnavailable()) ?? cliUnavailable();
 if (unavailable) console.log(`# skipping the inbound-forgery capture test: ${unavailable}`);
@@ -88,69 +87,42 @@ async function waitFor(what: string, ok: () => Promise<boolean>, ms: number, mea
 }
 
 describe('the capture ignores forged "PBX" packets arriving on its link', { skip: unavailable ?? false, timeout: 120_000 }, () => {
-  let lab: Lab;
-  let rcv: Agent;
-  let daemon: DaemonProcess | null = null;
+  let cl: CaptureLab;
   let client: NsProcess | null = null;
-  const cfg = new TempConfig();
-  let rcvIf = '';
-  let sndIf = '';
-  let pbxMac = '';
 
   before(async () => {
-    await cleanupLeftovers();
-    lab = await createLab({ senders: 1 });
-    rcv = await Agent.start(lab.rcv);
-    await rcv.listen([PORT]);
-    const veth = async (ns: string) => JSON.parse(await mustIn(ns, 'ip', ['-j', 'link', 'show', 'type', 'veth']))[0] as { ifname: string; address: string };
-    const r = await veth(lab.rcv);
-    [rcvIf, pbxMac] = [r.ifname, r.address];
-    sndIf = (await veth(lab.snd)).ifname;
-    cfg.write({ firewall: { backend: 'nftables' }, detect: { capture: { interface: rcvIf } }, log: { level: 'info' } });
-    daemon = await DaemonProcess.start(lab.rcv, cfg.file);
+    cl = await startCaptureLab(1, PORT);
   });
 
   after(async () => {
     await client?.stop();
-    await daemon?.stop();
-    await rcv?.stop();
-    if (lab) {
-      await sipwarden(lab.rcv, cfg.file, ['remove']).catch(() => undefined);
-      await lab.destroy();
-    }
-    cfg.remove();
+    await cl?.stop();
   });
-
-  const captureStats = async () => {
-    const status = JSON.parse(await sipwardenOk(lab.rcv, cfg.file, ['status', '--json']));
-    return status.services?.detection?.sources?.[`capture:${rcvIf}`] as
-      | { received: number; skippedByReason: Record<string, number>; tcpdump: Record<string, number> }
-      | undefined;
-  };
 
   test('a victim address is never banned from forged frames; a genuine TCP client still is', async () => {
     const genuine = senderV4(1);
-    client = NsProcess.start(lab.snd, [process.execPath, '-e', CLIENT, genuine, RCV_V4, String(PORT)], 'stdout');
+    client = NsProcess.start(cl.lab.snd, [process.execPath, '-e', CLIENT, genuine, RCV_V4, String(PORT)], 'stdout');
     await client.waitFor((l) => (l.includes('connected') ? true : undefined), 10_000, 'the client connects');
     // Capture is up once tcpdump has counted a packet (its counters reach status within ~15 s).
-    await waitFor('tcpdump counters in status', async () => ((await captureStats())?.tcpdump?.captured ?? 0) > 0, 30_000, () => client!.write('ka'));
+    await waitFor('tcpdump counters in status', async () => ((await cl.captureStatus())?.tcpdump?.captured ?? 0) > 0, 30_000, () => client!.write('ka'));
 
-    const forge = NsProcess.start(lab.snd, ['python3', '-c', FORGE, sndIf, pbxMac, VICTIM, RCV_V4, String(PORT)], 'stdout');
+    const sndIf = (await vethOf(cl.lab.snd)).ifname;
+    const forge = NsProcess.start(cl.lab.snd, ['python3', '-c', FORGE, sndIf, cl.rcvVeth.address, VICTIM, RCV_V4, String(PORT)], 'stdout');
     forge.proc.stdin.end(register(VICTIM, 'forged-1'));
     await forge.waitFor((l) => (l.includes('forged') ? true : undefined), 10_000, 'the forged frames are sent');
 
     // After the forgery in the same capture stream: the genuine client's message.
     client.write(`send ${JSON.stringify(register(genuine, 'genuine-1'))}`);
-    const ban = await daemon!.banOf(genuine, 10_000);
-    assert.ok(ban, `no ban of the genuine client ${genuine}:\n${daemon!.tail()}`);
+    const ban = await cl.daemon.banOf(genuine, 10_000);
+    assert.ok(ban, `no ban of the genuine client ${genuine}:\n${cl.daemon.tail()}`);
     assert.equal(ban.origin, 'rule:scanner');
 
     // The forged message is read, waits for a proof that never comes, and after unackedMs (5 s of
     // capture time, moved on by keep-alives) is dropped as tcp-unproven. A victim ban ends the wait too.
-    const victimBanned = () => daemon!.records().some((r) => r.msg === 'banned' && r.target === VICTIM);
-    await waitFor('the forged message dropped as tcp-unproven', async () => victimBanned() || ((await captureStats())?.skippedByReason?.['tcp-unproven'] ?? 0) >= 1, 40_000, () => client!.write('ka'));
-    assert.equal(victimBanned(), false, `the victim ${VICTIM} was banned from forged frames:\n${daemon!.tail()}`);
-    const check = JSON.parse(await sipwardenOk(lab.rcv, cfg.file, ['check', VICTIM, '--json'])) as { blocked: boolean };
+    const victimBanned = () => cl.daemon.records().some((r) => r.msg === 'banned' && r.target === VICTIM);
+    await waitFor('the forged message dropped as tcp-unproven', async () => victimBanned() || ((await cl.captureStatus())?.skippedByReason?.['tcp-unproven'] ?? 0) >= 1, 40_000, () => client!.write('ka'));
+    assert.equal(victimBanned(), false, `the victim ${VICTIM} was banned from forged frames:\n${cl.daemon.tail()}`);
+    const check = JSON.parse(await sipwardenOk(cl.lab.rcv, cl.configFile, ['check', VICTIM, '--json'])) as { blocked: boolean };
     assert.equal(check.blocked, false, JSON.stringify(check));
   });
 });

@@ -6,11 +6,10 @@
 // `sipwarden status --json`.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Agent } from './agent-client.ts';
-import { DaemonProcess } from './attack-lab.ts';
-import { cliUnavailable, sipwarden, sipwardenOk, TempConfig } from './cli.ts';
+import { startCaptureLab, type CaptureLab } from './capture-lab.ts';
+import { cliUnavailable, sipwardenOk } from './cli.ts';
 import { NsProcess } from './ns-process.ts';
-import { cleanupLeftovers, createLab, mustIn, netnsUnavailable, RCV_V4, senderV4, type Lab } from './harness.ts';
+import { netnsUnavailable, RCV_V4, senderV4 } from './harness.ts';
 
 const unavailable = (await netnsUnavailable()) ?? cliUnavailable();
 if (unavailable) console.log(`# skipping the TCP capture test: ${unavailable}`);
@@ -58,48 +57,24 @@ async function waitFor(what: string, ok: () => Promise<boolean>, ms: number, mea
 }
 
 describe('the daemon reassembles SIP over TCP from the capture', { skip: unavailable ?? false, timeout: 90_000 }, () => {
-  let lab: Lab;
-  let rcv: Agent;
-  let daemon: DaemonProcess | null = null;
+  let cl: CaptureLab;
   let client: NsProcess | null = null;
-  const cfg = new TempConfig();
-  let iface = '';
 
   before(async () => {
-    await cleanupLeftovers();
-    lab = await createLab({ senders: 2 });
-    rcv = await Agent.start(lab.rcv);
-    await rcv.listen([PORT]);
-    // The receiver's end of the veth pair: "2: swXr@if3: <...>".
-    iface = /^\d+: ([^@:]+)/m.exec(await mustIn(lab.rcv, 'ip', ['-o', 'link', 'show', 'type', 'veth']))![1];
-    cfg.write({ firewall: { backend: 'nftables' }, detect: { capture: { interface: iface } }, log: { level: 'info' } });
-    daemon = await DaemonProcess.start(lab.rcv, cfg.file);
+    cl = await startCaptureLab(2, PORT);
   });
 
   after(async () => {
     await client?.stop();
-    await daemon?.stop();
-    await rcv?.stop();
-    if (lab) {
-      await sipwarden(lab.rcv, cfg.file, ['remove']).catch(() => undefined);
-      await lab.destroy();
-    }
-    cfg.remove();
+    await cl?.stop();
   });
-
-  const captureStats = async () => {
-    const status = JSON.parse(await sipwardenOk(lab.rcv, cfg.file, ['status', '--json']));
-    return status.services?.detection?.sources?.[`capture:${iface}`] as
-      | { received: number; skipped: number; skippedByReason: Record<string, number>; tcpdump: Record<string, number> }
-      | undefined;
-  };
 
   test('a scanner User-Agent split across TCP segments is read whole and banned; tcpdump counters show in status', async () => {
     const attacker = senderV4(1);
-    client = await startClient(lab.snd, attacker);
+    client = await startClient(cl.lab.snd, attacker);
     // Keep-alives until tcpdump has reported seeing packets: capture is up, and its counters reach
     // status (SIGUSR1 every 10 s, status written every 5 s).
-    await waitFor('tcpdump counters in status', async () => ((await captureStats())?.tcpdump?.captured ?? 0) > 0, 30_000, () => client!.write('ka'));
+    await waitFor('tcpdump counters in status', async () => ((await cl.captureStatus())?.tcpdump?.captured ?? 0) > 0, 30_000, () => client!.write('ka'));
     const message =
       `REGISTER sip:${RCV_V4} SIP/2.0\r\nVia: SIP/2.0/TCP ${attacker}:5070;branch=z9hG4bK-split\r\n` +
       `From: <sip:100@${RCV_V4}>;tag=1\r\nTo: <sip:100@${RCV_V4}>\r\nCall-ID: split-ua-1\r\nCSeq: 1 REGISTER\r\n` +
@@ -108,14 +83,14 @@ describe('the daemon reassembles SIP over TCP from the capture', { skip: unavail
     const cuts = [0, 10, ua + 8, message.length - 3, message.length];
     client.write(`send ${JSON.stringify(cuts.slice(1).map((end, i) => message.slice(cuts[i], end)))}`);
     await waitFor('the client sent every piece', async () => client!.lines.includes('sent'), 5000);
-    const ban = await daemon!.banOf(attacker, 5000);
-    assert.ok(ban, `no ban of ${attacker}:\n${daemon!.tail()}`);
+    const ban = await cl.daemon.banOf(attacker, 5000);
+    assert.ok(ban, `no ban of ${attacker}:\n${cl.daemon.tail()}`);
     assert.equal(ban.origin, 'rule:scanner');
     assert.match(String(ban.reason), /friendly-scanner/);
-    const check = JSON.parse(await sipwardenOk(lab.rcv, cfg.file, ['check', attacker, '--json'])) as { blocked: boolean };
+    const check = JSON.parse(await sipwardenOk(cl.lab.rcv, cl.configFile, ['check', attacker, '--json'])) as { blocked: boolean };
     assert.equal(check.blocked, true);
-    await waitFor('the message counted in status', async () => ((await captureStats())?.received ?? 0) >= 1, 10_000);
-    const stats = (await captureStats())!;
+    await waitFor('the message counted in status', async () => ((await cl.captureStatus())?.received ?? 0) >= 1, 10_000);
+    const stats = (await cl.captureStatus())!;
     assert.equal(stats.received, 1, 'exactly one message: the keep-alives and the pieces are not events');
     assert.deepEqual(stats.skippedByReason, {}, 'nothing dropped');
     assert.ok(stats.tcpdump.receivedByFilter >= stats.tcpdump.captured && stats.tcpdump.droppedByKernel === 0, JSON.stringify(stats.tcpdump));
