@@ -8,7 +8,7 @@
 // counted `tcp-unproven`, and a genuine TCP client's scanner REGISTER must still ban that client.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startCaptureLab, vethOf, type CaptureLab } from './capture-lab.ts';
+import { startCaptureLab, waitFor, vethOf, type CaptureLab } from './capture-lab.ts';
 import { cliUnavailable, sipwardenOk } from './cli.ts';
 import { NsProcess } from './ns-process.ts';
 import { netnsUnavailable, RCV_V4, senderV4 } from './harness.ts';
@@ -76,15 +76,6 @@ const register = (from: string, callId: string) =>
   // "x-" in front: the kernel's own User-Agent match (at the start of the value) lets it pass and
   // would otherwise ban the victim from the forged data packet itself; only the capture may judge.
   `User-Agent: x-friendly-scanner\r\nContent-Length: 0\r\n\r\n`;
-
-async function waitFor(what: string, ok: () => Promise<boolean>, ms: number, meanwhile?: () => void): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > end) assert.fail(`timed out after ${ms} ms waiting for: ${what}`);
-    meanwhile?.();
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 describe('the capture ignores forged "PBX" packets arriving on its link', { skip: unavailable ?? false, timeout: 120_000 }, () => {
   let cl: CaptureLab;

@@ -1,5 +1,6 @@
 // The setup the capture tests share: a lab, the receiver's agent listening on the SIP port, and
 // `sipwarden run` capturing on the receiver's end of the veth pair (nftables backend).
+import assert from 'node:assert/strict';
 import { Agent } from './agent-client.ts';
 import { DaemonProcess } from './attack-lab.ts';
 import { sipwarden, sipwardenOk, TempConfig } from './cli.ts';
@@ -67,5 +68,15 @@ export async function startCaptureLab(senders: number, port: number): Promise<Ca
   } catch (e) {
     await stop();
     throw e;
+  }
+}
+
+/** Polls `ok` every 250 ms (calling `meanwhile` between polls, e.g. a keep-alive) until it holds; fails after `ms`. */
+export async function waitFor(what: string, ok: () => Promise<boolean>, ms: number, meanwhile?: () => void): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await ok())) {
+    if (Date.now() > end) assert.fail(`timed out after ${ms} ms waiting for: ${what}`);
+    meanwhile?.();
+    await new Promise((r) => setTimeout(r, 250));
   }
 }

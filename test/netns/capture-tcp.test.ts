@@ -6,7 +6,7 @@
 // `sipwarden status --json`.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startCaptureLab, type CaptureLab } from './capture-lab.ts';
+import { startCaptureLab, waitFor, type CaptureLab } from './capture-lab.ts';
 import { cliUnavailable, sipwardenOk } from './cli.ts';
 import { NsProcess } from './ns-process.ts';
 import { netnsUnavailable, RCV_V4, senderV4 } from './harness.ts';
@@ -45,15 +45,6 @@ async function startClient(ns: string, src: string): Promise<NsProcess> {
   const c = NsProcess.start(ns, [process.execPath, '-e', CLIENT, src, RCV_V4, String(PORT)], 'stdout');
   await c.waitFor((lines) => (lines.includes('connected') ? true : undefined), 10_000, 'the client connects');
   return c;
-}
-
-async function waitFor(what: string, ok: () => Promise<boolean>, ms: number, meanwhile?: () => void): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > end) assert.fail(`timed out after ${ms} ms waiting for: ${what}`);
-    meanwhile?.();
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 describe('the daemon reassembles SIP over TCP from the capture', { skip: unavailable ?? false, timeout: 90_000 }, () => {
