@@ -10,13 +10,8 @@ const METHODS = ['REGISTER', 'INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'SUBSC
 /** `1..10 digits, whitespace, a method` (as /^\s*(\d{1,10})\s+(\S+)/ read it); seq at most 2^32-1. */
 export function cseqAt(t: string, b: Codes, a: number, z: number): CSeq | null {
   const ds = skipWs(b, a, z);
-  let k = ds;
-  let seq = 0;
-  for (; k < z; k++) {
-    const d = b[k] - 48;
-    if (d < 0 || d > 9) break;
-    seq = seq * 10 + d;
-  }
+  const k = digitsAt(b, ds, z);
+  const seq = digitsValue;
   if (k === ds || k - ds > 10) return null;
   const ms = skipWs(b, k, z);
   if (ms === k || ms === z) return null;
@@ -35,13 +30,23 @@ function methodAt(t: string, b: Codes, a: number, z: number): string {
 /** Content-Length: 1-9 digits with optional whitespace around (/^\s*\d{1,9}\s*$/), else null. */
 export function contentLengthAt(b: Codes, a: number, z: number): number | null {
   const ds = skipWs(b, a, z);
-  let k = ds;
+  const k = digitsAt(b, ds, z);
+  if (k === ds || k - ds > 9 || skipWs(b, k, z) !== z) return null;
+  return digitsValue;
+}
+
+/** The value of the digits digitsAt last read (module state: no object per call). */
+let digitsValue = 0;
+
+/** Reads the decimal digits from `a` (at most up to z); returns where they end, their value in digitsValue. */
+function digitsAt(b: Codes, a: number, z: number): number {
+  let k = a;
   let n = 0;
   for (; k < z; k++) {
     const d = b[k] - 48;
     if (d < 0 || d > 9) break;
     n = n * 10 + d;
   }
-  if (k === ds || k - ds > 9 || skipWs(b, k, z) !== z) return null;
-  return n;
+  digitsValue = n;
+  return k;
 }

@@ -66,31 +66,12 @@ export function paramsAt(t: string, b: Codes, a: number, z: number): SipParams {
   return params;
 }
 
-const P_TAG = word('tag');
-const P_RPORT = word('rport');
-const P_BRANCH = word('branch');
-const P_RECEIVED = word('received');
-const P_TRANSPORT = word('transport');
+/** The parameter names nearly every message carries: they come out as constants (no copy). */
+const COMMON_NAMES = ['tag', 'rport', 'branch', 'received', 'transport'].map((n) => word(n));
 
-/** The lower-cased name; the names nearly every message carries come out as constants (no copy). */
+/** The lower-cased name (isWord rejects a different length at once, so the loop is cheap). */
 function paramName(t: string, b: Codes, a: number, z: number): string {
-  switch (z - a) {
-    case 3:
-      if (isWord(b, a, z, P_TAG)) return P_TAG.out;
-      break;
-    case 5:
-      if (isWord(b, a, z, P_RPORT)) return P_RPORT.out;
-      break;
-    case 6:
-      if (isWord(b, a, z, P_BRANCH)) return P_BRANCH.out;
-      break;
-    case 8:
-      if (isWord(b, a, z, P_RECEIVED)) return P_RECEIVED.out;
-      break;
-    case 9:
-      if (isWord(b, a, z, P_TRANSPORT)) return P_TRANSPORT.out;
-      break;
-  }
+  for (const w of COMMON_NAMES) if (isWord(b, a, z, w)) return w.out;
   return lowerSlice(t, b, a, z);
 }
 
