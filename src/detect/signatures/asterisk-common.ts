@@ -99,25 +99,6 @@ export function chanSipAttempt(account: string | undefined): string {
   return `chan_sip:${account ?? ''}`;
 }
 
-/** normalizeIp, with a fast path for an already canonical IPv4 address (the common case). */
-export function canonicalIp(text: string): string | null {
-  return isCanonicalIpv4(text) ? text : normalizeIp(text);
-}
-
-/** Four decimal octets 0-255 without leading zeros, by hand: a regex call cost more than the rest. */
-export function isCanonicalIpv4(text: string): boolean {
-  let pos = 0;
-  for (let octet = 0; octet < 4; octet++) {
-    if (octet > 0 && text.charCodeAt(pos++) !== 46 /* . */) return false;
-    const start = pos;
-    let value = 0;
-    for (let c = text.charCodeAt(pos); c >= 48 && c <= 57; c = text.charCodeAt(++pos)) value = value * 10 + c - 48;
-    const digits = pos - start;
-    if (digits === 0 || digits > 3 || value > 255 || (digits > 1 && text.charCodeAt(start) === 48)) return false;
-  }
-  return pos === text.length;
-}
-
 /** Builds the offense from a log line, or counts a refusal when the address is not an IP. */
 export function lineOffense(
   signature: string,
@@ -126,7 +107,7 @@ export function lineOffense(
   parts: OffenseParts,
   stats: AsteriskSignatureStats,
 ): Offense | null {
-  const ip = canonicalIp(parts.ip);
+  const ip = normalizeIp(parts.ip);
   if (!ip) return stats.refuse('bad address');
   const o: Offense = { ip, kind: parts.kind, signature, at: parseStamp(line.stamp, ev.at), detail: parts.detail };
   if (parts.account !== undefined) o.account = parts.account;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isCanonicalIpv4 } from './asterisk-common.ts';
+import { isCanonicalIpv4, normalizeIp } from './ip.ts';
 
 // The regex the hand-written check replaced: four canonical decimal octets, nothing else.
 const DOTTED_QUAD = /^(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
@@ -18,6 +18,10 @@ describe('isCanonicalIpv4', () => {
       for (let k = 0; k < n; k++) s += alphabet[Math.floor(next() * alphabet.length)];
       cases.push(s);
     }
-    for (const c of cases) assert.equal(isCanonicalIpv4(c), DOTTED_QUAD.test(c), JSON.stringify(c));
+    for (const c of cases) {
+      assert.equal(isCanonicalIpv4(c), DOTTED_QUAD.test(c), JSON.stringify(c));
+      // normalizeIp returns such text as it is; the slow path gives the same answer for it.
+      if (isCanonicalIpv4(c)) assert.equal(normalizeIp(c), c);
+    }
   });
 });
