@@ -11,7 +11,7 @@ import { BUILTIN_USER_AGENTS } from './detect/signatures/scanner-user-agents.ts'
 import { compilePolicy, createBackend, realExec, type FirewallBackend, type Policy } from './enforce/index.ts';
 import { BanService } from './service/bans.ts';
 import { Store } from './store/store.ts';
-import { feedNames, hostAddresses, resolveFriendNames, storeKeyValue } from './service/wiring.ts';
+import { feedNames, friendlyHostAddresses, resolveFriendNames, storeKeyValue } from './service/wiring.ts';
 
 export interface DaemonOptions {
   configPath?: string;
@@ -60,7 +60,7 @@ export class Daemon {
 
   private async build(config: Config): Promise<void> {
     const resolved = await resolveFriendNames(config, this.log);
-    this.policy = compilePolicy(config, { builtinUserAgents: BUILTIN_USER_AGENTS, resolvedFriends: resolved, hostAddresses: hostAddresses() });
+    this.policy = compilePolicy(config, { builtinUserAgents: BUILTIN_USER_AGENTS, resolvedFriends: resolved, hostAddresses: friendlyHostAddresses() });
     const name = this.opts.backend ?? config.firewall.backend;
     this.backend = createBackend(name, { policy: this.policy, feeds: feedNames(config), exec: realExec, kv: storeKeyValue(this.store), clock: this.clock, log: this.log.child({ stage: 'enforce' }) });
     this.bans = new BanService(this.store, this.backend, this.policy, this.clock);
@@ -120,7 +120,7 @@ export class Daemon {
   private async refreshFriends(): Promise<void> {
     const resolved = await resolveFriendNames(this.config, this.log);
     const before = new Set(this.policy.friends.map((f) => f.text));
-    const now = compilePolicy(this.config, { builtinUserAgents: BUILTIN_USER_AGENTS, resolvedFriends: resolved, hostAddresses: hostAddresses() });
+    const now = compilePolicy(this.config, { builtinUserAgents: BUILTIN_USER_AGENTS, resolvedFriends: resolved, hostAddresses: friendlyHostAddresses() });
     if (now.friends.length !== before.size || now.friends.some((f) => !before.has(f.text))) await this.reload();
   }
 

@@ -7,7 +7,7 @@ import { AppError } from '../core/errors.ts';
 import { createLogger, type Logger } from '../core/log.ts';
 import { BUILTIN_USER_AGENTS } from '../detect/signatures/scanner-user-agents.ts';
 import { compilePolicy, createBackend, realExec, type FirewallBackend, type Policy } from '../enforce/index.ts';
-import { feedNames, hostAddresses, resolveFriendNames, storeKeyValue } from '../service/wiring.ts';
+import { feedNames, friendlyHostAddresses, resolveFriendNames, storeKeyValue } from '../service/wiring.ts';
 import { Store } from '../store/store.ts';
 
 export interface GlobalOptions {
@@ -41,7 +41,7 @@ export async function openContext(opts: GlobalOptions, extra: { resolveNames?: b
   const policy = compilePolicy(config, {
     builtinUserAgents: BUILTIN_USER_AGENTS,
     resolvedFriends: resolved,
-    hostAddresses: hostAddresses(),
+    hostAddresses: friendlyHostAddresses(),
   });
   const feeds = feedNames(config);
   const backend = createBackend(backendName, { policy, feeds, exec: realExec, kv: storeKeyValue(store), clock, log });

@@ -17,7 +17,7 @@ export { createApibanFeed, type ApibanFeed } from './apiban.ts';
 export { ApibanClient, APIBAN_START_ID } from './apiban-client.ts';
 export { createListFeed, parseList } from './list.ts';
 export { acceptHeld, dropHeld, purgeFeed, runFeedSync, type FeedRunDeps, type HeldSync } from './runner.ts';
-export { createSanityFilter, friendMatcher, hostAddresses } from './sanity.ts';
+export { createSanityFilter, friendMatcher } from './sanity.ts';
 export { FeedScheduler, backoffDelay } from './scheduler.ts';
 export { createStoreSink, MemorySink, feedOrigin, type FeedBanStore, type FeedSetWriter } from './sink.ts';
 

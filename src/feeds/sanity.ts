@@ -1,6 +1,6 @@
 // Poisoning defence: a feed is someone else's data, so every entry passes the same checks before it
 // can ban anything. Refused entries are counted per reason (and logged by the runner), never applied.
-import { networkInterfaces } from 'node:os';
+import { hostAddresses } from '../core/host.ts';
 import { NON_PUBLIC_RANGES, overlaps, PrefixSet, rangeOf, specialPrefixes, tryParsePrefix, type Prefix } from '../core/ip.ts';
 import type { Target } from '../core/types.ts';
 import type { RefusalCounts, RefusalReason } from './feed.ts';
@@ -88,11 +88,4 @@ export function friendMatcher(friends: readonly string[]): (p: Prefix) => boolea
     list.push(p);
   }
   return (p) => set.has(p) || list.some((f) => f.length >= p.length && overlaps(f, p));
-}
-
-/** Every address of this host's interfaces (a feed must never ban us). */
-export function hostAddresses(): string[] {
-  const out: string[] = [];
-  for (const infos of Object.values(networkInterfaces())) for (const i of infos ?? []) out.push(i.address.split('%')[0]);
-  return out;
 }

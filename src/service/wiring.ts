@@ -1,18 +1,15 @@
 // Composition helpers shared by the CLI and the daemon: the host's own addresses, friend names
 // resolved, the store as the backends' key/value memory, and the feeds that get kernel sets.
 import { promises as dns } from 'node:dns';
-import { networkInterfaces } from 'node:os';
 import type { Config } from '../config/schema.ts';
+import { hostAddresses } from '../core/host.ts';
 import type { Logger } from '../core/log.ts';
 import { friendNames, type KeyValue } from '../enforce/index.ts';
 import type { Store } from '../store/store.ts';
 
-/** The host's own addresses: implicit friends, never banned. */
-export function hostAddresses(): string[] {
-  return Object.values(networkInterfaces())
-    .flat()
-    .filter((a): a is NonNullable<typeof a> => !!a && !a.address.startsWith('fe80'))
-    .map((a) => a.address);
+/** The host's own addresses, link-local ones left out: implicit friends, never banned. */
+export function friendlyHostAddresses(): string[] {
+  return hostAddresses().filter((a) => !a.startsWith('fe80'));
 }
 
 /** Resolves the DNS names in `allow`; a name that does not resolve is logged and skipped. */

@@ -18,7 +18,7 @@ import type { GlobalOptions } from '../context.ts';
 import { EXIT } from '../exit-codes.ts';
 import { info, printJson, progress, progressDone } from '../output.ts';
 import { configuredSignatures } from '../../service/signatures.ts';
-import { hostAddresses, resolveFriendNames } from '../../service/wiring.ts';
+import { friendlyHostAddresses, resolveFriendNames } from '../../service/wiring.ts';
 import { silentLogger } from '../../core/log.ts';
 
 export interface ReplayReport {
@@ -39,7 +39,7 @@ export function registerReplayCommand(program: Command, globals: () => GlobalOpt
       const policy = compilePolicy(config, {
         builtinUserAgents: BUILTIN_USER_AGENTS,
         resolvedFriends: await resolveFriendNames(config, silentLogger),
-        hostAddresses: hostAddresses(),
+        hostAddresses: friendlyHostAddresses(),
       });
       const friends = new PrefixSet();
       for (const f of policy.friends) friends.add(f, true);

@@ -5,8 +5,8 @@
 // counters to stderr; they land in stats.tcpdump, and a kernel drop is logged as a warning.
 import type { ChildProcess } from 'node:child_process';
 import { isIP } from 'node:net';
-import { networkInterfaces } from 'node:os';
 import { AppError } from '../../core/errors.ts';
+import { hostAddresses } from '../../core/host.ts';
 import { silentLogger, type Logger } from '../../core/log.ts';
 import type { RawEvent } from '../../core/types.ts';
 import { countSkip, createStats, type EventSource, SourceSetupError, type SourceStats } from '../source.ts';
@@ -40,7 +40,7 @@ export interface CaptureOptions {
   tcp?: Partial<TcpLimits>;
   /** Warnings: packets dropped by the kernel. */
   log?: Logger;
-  /** The host's own addresses, asked at each tcpdump start (default: every interface's, os.networkInterfaces()). */
+  /** The host's own addresses, asked at each tcpdump start (default: every interface's, core/host.ts). */
   localAddresses?: () => readonly string[];
   /** How often those addresses are checked for a change, which restarts tcpdump (default 10 s). */
   addressCheckMs?: number;
@@ -93,14 +93,9 @@ export function captureFilter(ports: readonly PortRange[], local: readonly strin
   return hosts.length === 0 ? base : `${base} and not ((${hosts.map((a) => `src host ${a}`).join(' or ')}) and inbound)`;
 }
 
-/** A list of addresses as one comparable text: scopes dropped, no duplicates, sorted. */
+/** A list of addresses as one comparable text: no duplicates, sorted. */
 function addressKey(addresses: readonly string[]): string {
-  return [...new Set(addresses.map((a) => a.split('%')[0]))].sort().join(',');
-}
-
-/** Every address of every interface (link-local ones without their %scope). */
-export function interfaceAddresses(): string[] {
-  return Object.values(networkInterfaces()).flatMap((infos) => (infos ?? []).map((i) => i.address.split('%')[0]));
+  return [...new Set(addresses)].sort().join(',');
 }
 
 export function tcpdumpArgs(opts: Pick<CaptureOptions, 'interface' | 'ports' | 'immediate'>, local: readonly string[] = []): string[] {
@@ -117,7 +112,7 @@ export function tcpdumpArgs(opts: Pick<CaptureOptions, 'interface' | 'ports' | '
 
 export function captureSource(opts: CaptureOptions): EventSource & { stats: CaptureStats } {
   tcpdumpArgs(opts); // a bad interface name or port fails here, before the first run
-  const localAddresses = opts.localAddresses ?? interfaceAddresses;
+  const localAddresses = opts.localAddresses ?? hostAddresses;
   const command = opts.command ?? 'tcpdump';
   const id = `capture:${opts.interface}`;
   const log = opts.log ?? silentLogger;
