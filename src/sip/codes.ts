@@ -72,3 +72,23 @@ export function codesOf(s: string): Codes {
   }
   return Buffer.from(s, 'latin1');
 }
+
+/** The value of the digits digitsAt last read (module state: no object per call). */
+let lastDigits = 0;
+
+export function digitsValue(): number {
+  return lastDigits;
+}
+
+/** Reads the decimal digits from `a` (at most up to z); returns where they end, their value in digitsValue(). */
+export function digitsAt(b: Codes, a: number, z: number): number {
+  let k = a;
+  let n = 0;
+  for (; k < z; k++) {
+    const d = b[k] - 48;
+    if (d < 0 || d > 9) break;
+    n = n * 10 + d;
+  }
+  lastDigits = n;
+  return k;
+}

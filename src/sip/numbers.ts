@@ -1,6 +1,6 @@
 // CSeq and Content-Length, read in place from a header value [a, z) (see codes.ts).
 
-import { type Codes, isWord, isWs, skipWs, word } from './codes.ts';
+import { type Codes, digitsAt, digitsValue, isWord, isWs, skipWs, word } from './codes.ts';
 import type { CSeq } from './types.ts';
 
 const METHODS = ['REGISTER', 'INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'SUBSCRIBE', 'NOTIFY', 'INFO', 'UPDATE', 'PRACK', 'REFER', 'MESSAGE', 'PUBLISH'].map(
@@ -11,7 +11,7 @@ const METHODS = ['REGISTER', 'INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'SUBSC
 export function cseqAt(t: string, b: Codes, a: number, z: number): CSeq | null {
   const ds = skipWs(b, a, z);
   const k = digitsAt(b, ds, z);
-  const seq = digitsValue;
+  const seq = digitsValue();
   if (k === ds || k - ds > 10) return null;
   const ms = skipWs(b, k, z);
   if (ms === k || ms === z) return null;
@@ -32,21 +32,5 @@ export function contentLengthAt(b: Codes, a: number, z: number): number | null {
   const ds = skipWs(b, a, z);
   const k = digitsAt(b, ds, z);
   if (k === ds || k - ds > 9 || skipWs(b, k, z) !== z) return null;
-  return digitsValue;
-}
-
-/** The value of the digits digitsAt last read (module state: no object per call). */
-let digitsValue = 0;
-
-/** Reads the decimal digits from `a` (at most up to z); returns where they end, their value in digitsValue. */
-function digitsAt(b: Codes, a: number, z: number): number {
-  let k = a;
-  let n = 0;
-  for (; k < z; k++) {
-    const d = b[k] - 48;
-    if (d < 0 || d > 9) break;
-    n = n * 10 + d;
-  }
-  digitsValue = n;
-  return k;
+  return digitsValue();
 }

@@ -2,7 +2,7 @@
 // on a range [a, z) of a text and its char codes (codes.ts), so a header value is parsed in place in
 // the message, with no trim/slice/RegExp copies on the way; the exported string functions wrap them.
 
-import { type Codes, codesOf, indexIn, isWord, lowerSlice, skipWs, trimEnd, word } from './codes.ts';
+import { type Codes, codesOf, digitsAt, digitsValue, indexIn, isWord, lowerSlice, skipWs, trimEnd, word } from './codes.ts';
 import { lastQuotedEnd, paramsAt, readQuotedAt } from './params.ts';
 import type { NameAddr, SipUri } from './types.ts';
 
@@ -47,13 +47,8 @@ export function hostPortAt(t: string, b: Codes, a: number, z: number): void {
 }
 
 function portAt(b: Codes, a: number, z: number): number | null {
-  if (z === a || z - a > 5) return null;
-  let port = 0;
-  for (let k = a; k < z; k++) {
-    const d = b[k] - 48;
-    if (d < 0 || d > 9) return null;
-    port = port * 10 + d;
-  }
+  if (z === a || z - a > 5 || digitsAt(b, a, z) !== z) return null;
+  const port = digitsValue();
   return port >= 1 && port <= 65535 ? port : null;
 }
 
