@@ -81,7 +81,7 @@ test('chan_sip with both logs read: NOTICE + SECURITY of one guess count once, l
   assert.match(decisions[4][0].reason, /^5 failed auths for account 100 /);
 });
 
-test('chan_sip with both logs read: one file whole before the other (a replay) still counts each guess once', () => {
+test('chan_sip with both logs read: one file whole before the other (the daemon reading both from their start) still counts each guess once', () => {
   const { feed } = pipeline();
   // Four guesses two seconds apart (8 s in all, longer than one attempt window).
   const early: Decision[] = [];

@@ -20,12 +20,8 @@ export { AmiParser, type AmiMessage } from './ami/protocol.ts';
 export { decodeHep, encodeHep, HEP_PROTO_SIP, type HepDecodeResult, type HepPacket, type HepReject } from './hep/codec.ts';
 export { hepSource, parseHostPort, type HepOptions } from './hep/listener.ts';
 export { captureFilter, captureSource, tcpdumpArgs, type CaptureOptions, type CaptureStats, type PortRange } from './capture/tcpdump.ts';
-export { parseTcpdumpCounters, TcpdumpCounterTracker, type TcpdumpCounters } from './capture/tcpdump-stats.ts';
 export { detectPcap, LINKTYPE, PcapFormatError, PcapReader, type PcapHeader, type PcapRecord } from './capture/pcap.ts';
 export { decodeFrame, type DecodedFrame } from './capture/packet.ts';
-export { SipEventDecoder, type DecoderOptions, type PacketFilter } from './capture/events.ts';
-export { DEFAULT_TCP_LIMITS, TcpReassembler, type TcpLimits, type TcpMessage, type TcpSegment } from './capture/tcp-stream.ts';
-export { cutSipMessage, findStartLine } from './capture/sip-framing.ts';
 export { replayFile, type ReplayOptions, type ReplayProgress } from './replay/replay.ts';
 export { parseLogTimestamp } from './replay/timestamp.ts';
 

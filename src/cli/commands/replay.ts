@@ -76,7 +76,7 @@ export function registerReplayCommand(program: Command, globals: () => GlobalOpt
         failed = true;
         process.stderr.write(`sipwarden: ${files[i]}: ${errorMessage(e)}\n`);
       };
-      for await (const { ev } of mergeByTime(inputs, onError)) {
+      for await (const ev of mergeByTime(inputs, onError)) {
         now = Math.max(now, ev.at);
         for (const sig of signatures) {
           const o = sig.match(ev);

@@ -41,7 +41,7 @@ export interface LogSignature extends Signature {
 /** Signature.eventTypes of the log signatures: the daemon offers them log lines only. */
 export const LOG_LINES: readonly RawEvent['type'][] = ['log-line'];
 
-/** The process-wide counters the daemon reads; tests pass their own. */
+/** The counters for callers that pass none; the daemon passes its own, which `status` shows. */
 export const asteriskStats = new AsteriskSignatureStats();
 
 /** Same as /^[\x20-\x7e\u00a0-\uffff]*$/, without a regex call for the short strings it sees. */

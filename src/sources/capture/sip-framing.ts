@@ -14,7 +14,9 @@ export type Cut =
   /**
    * The bytes at start are not a SIP message we can frame; the stream must resync from `skip`:
    * past the start line, or past the whole header when the header is what is wrong (a start line
-   * inside it would share its end and its Content-Length lines: resyncing there rescans them).
+   * inside it would share its end and its Content-Length lines: resyncing there rescans them);
+   * for an oversize message with no header end yet, from the start of its last line; for an
+   * unfinished line that cannot begin a message, past all the bytes held.
    */
   | { kind: 'bad'; start: number; skip: number; reason: 'tcp-not-sip' | 'tcp-bad-content-length' | 'tcp-oversize-message' };
 
@@ -157,11 +159,8 @@ export function findStartLine(buf: Buffer, from = 0): number {
     const lineEnd = buf.indexOf(10, at);
     framingWork.bytesScanned += (lineEnd === -1 ? buf.length : lineEnd + 1) - at;
     if (lineEnd === -1) return -1;
-    if (lineEnd - at <= MAX_START_LINE && isStartLineByte(buf[at]) && ONE_START_LINE.test(buf.toString('latin1', at, lineEnd + 1))) return at;
+    if (lineEnd - at <= MAX_START_LINE && isLetter(buf[at]) && ONE_START_LINE.test(buf.toString('latin1', at, lineEnd + 1))) return at;
     at = lineEnd + 1;
   }
   return -1;
 }
-
-/** A start line begins with a method's letter or the S of SIP/2.0: skips most lines undecoded. */
-const isStartLineByte = (b: number): boolean => isLetter(b);

@@ -58,7 +58,8 @@ export interface TcpLimits {
   /**
    * For files that may hold one direction only (replay of a capture filtered on the destination
    * port): until the capture shows any packet of a tracked flow's reverse direction, messages go
-   * out at once, unACKed (counted `tcp-one-way` once per flow); from then on the ACK rule applies.
+   * out at once, unACKed (reported once per flow through onDrop as `tcp-one-way`: the message is
+   * delivered, the count says which flows went unchecked); from then on the ACK rule applies.
    */
   oneWayFallback: boolean;
 }

@@ -38,14 +38,14 @@ export function parseTcpdumpCounters(line: string): Partial<TcpdumpCounters> {
  */
 export class TcpdumpCounterTracker {
   private last = zeroCounters();
-  private lines = new LineSplitter(() => {});
+  private readonly lines = new LineSplitter(() => {});
 
   constructor(readonly totals: TcpdumpCounters) {}
 
   /** A new tcpdump process starts. */
   restart(): void {
     this.last = zeroCounters();
-    this.lines = new LineSplitter(() => {});
+    this.lines.reset();
   }
 
   /** Stderr bytes in; how many more packets the kernel dropped since the last report. */

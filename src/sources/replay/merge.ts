@@ -3,11 +3,11 @@
 // and attempt grouping need it (the messages log read whole before the security log would split
 // every attempt into two, and put lines from the future into every window).
 
-/** Events of `inputs` merged by `at` (ties: the earlier input first), each with its input's index. */
+/** Events of `inputs` merged by `at` (ties: the earlier input first). */
 export async function* mergeByTime<T extends { at: number }>(
   inputs: AsyncIterable<T>[],
   onError: (index: number, error: unknown) => void,
-): AsyncGenerator<{ ev: T; index: number }> {
+): AsyncGenerator<T> {
   const its = inputs.map((i) => i[Symbol.asyncIterator]());
   // A failing input is reported and leaves the merge; the others go on.
   const pull = async (i: number): Promise<T | null> => {
@@ -28,7 +28,7 @@ export async function* mergeByTime<T extends { at: number }>(
       if (h !== null && (pick < 0 || h.at < (heads[pick] as T).at)) pick = i;
     }
     if (pick < 0) return;
-    yield { ev: heads[pick] as T, index: pick };
+    yield heads[pick] as T;
     heads[pick] = await pull(pick);
   }
 }
