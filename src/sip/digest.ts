@@ -1,7 +1,8 @@
 // Authorization / Proxy-Authorization credentials: `Digest username="100", realm="x", nc=00000001, ...`.
 
 import type { DigestCredentials, SipParams } from './types.ts';
-import { MAX_PARAMS, readQuoted } from './params.ts';
+import { type Codes, codesOf } from './codes.ts';
+import { lastQuotedEnd, MAX_PARAMS, readQuotedAt } from './params.ts';
 
 /** Parses credentials; null when there is no scheme token. Parameters may be quoted or tokens. */
 export function parseDigest(text: string): DigestCredentials | null {
@@ -30,7 +31,8 @@ function readAuthParams(s: string, from: number): SipParams {
   const params: SipParams = new Map();
   const n = s.length;
   const mayEscape = s.indexOf('\\') >= 0;
-  let nextEq = -2; // re-searched only once passed: linear on `a,a,a,...` (see parseParams)
+  let codes: Codes | null = null; // the header's codes, made once and only if a value has an escape
+  let nextEq = -2; // re-searched only once passed: linear on `a,a,a,...`
   let i = from;
   let count = 0;
   for (let items = 0; i < n && count < MAX_PARAMS && items < 4 * MAX_PARAMS; items++) {
@@ -56,7 +58,14 @@ function readAuthParams(s: string, from: number): SipParams {
     let value: string;
     if (s.charCodeAt(v) === 34) {
       let end: number;
-      [value, end] = readQuoted(s, v, mayEscape);
+      if (mayEscape) {
+        value = readQuotedAt(s, (codes ??= codesOf(s)), v, n);
+        end = lastQuotedEnd();
+      } else {
+        const close = s.indexOf('"', v + 1);
+        value = close < 0 ? s.slice(v + 1) : s.slice(v + 1, close);
+        end = close < 0 ? n : close + 1;
+      }
       i = s.indexOf(',', end);
       if (i < 0) i = n;
     } else {

@@ -102,19 +102,6 @@ export function readQuotedAt(t: string, b: Codes, i: number, z: number): string 
   return out + t.slice(from, z);
 }
 
-/**
- * Reads a quoted string at `text[i] === '"'`, resolving backslash escapes; unterminated runs to the
- * end. `mayEscape` false (the caller saw no backslash in the text) takes the indexOf fast path.
- */
-export function readQuoted(text: string, i: number, mayEscape = true): [string, number] {
-  if (!mayEscape) {
-    const close = text.indexOf('"', i + 1);
-    return close < 0 ? [text.slice(i + 1), text.length] : [text.slice(i + 1, close), close + 1];
-  }
-  const value = readQuotedAt(text, codesOf(text), i, text.length);
-  return [value, quotedEnd];
-}
-
 /** Splits a header value on commas outside quotes and <...>; empty items dropped; first MAX_LIST_ITEMS only. */
 export function splitList(value: string): string[] {
   const ranges: number[] = [];

@@ -66,6 +66,21 @@ test('a request: method, Request-URI, and every extracted field', () => {
   assert.equal(m.complete, true);
 });
 
+test('Digest: escaped quotes and backslashes in quoted values are resolved, commas inside kept', () => {
+  const m = ok(CRLF([
+    'REGISTER sip:pbx.example.com SIP/2.0',
+    'Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK1',
+    'Call-ID: esc-1',
+    'CSeq: 1 REGISTER',
+    'Authorization: Digest username="a\\"b,c", realm="x\\\\y", nonce="n1", uri="sip:pbx.example.com", response="r"',
+    'Content-Length: 0',
+    '',
+    '',
+  ]));
+  const a = m.authorization!;
+  assert.deepEqual([a.username, a.realm, a.nonce, a.response], ['a"b,c', 'x\\y', 'n1', 'r']);
+});
+
 test('a response: status, reason, and the Via with received/rport', () => {
   const m = ok(CRLF([
     'SIP/2.0 401 Unauthorized',

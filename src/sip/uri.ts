@@ -6,7 +6,7 @@ import { type Codes, codesOf, digitsAt, digitsValue, indexIn, isWord, lowerSlice
 import { lastQuotedEnd, paramsAt, readQuotedAt } from './params.ts';
 import type { NameAddr, SipUri } from './types.ts';
 
-export { listAt, MAX_LIST_ITEMS, MAX_PARAMS, paramsAt, parseParams, readQuoted, splitList } from './params.ts';
+export { listAt, MAX_LIST_ITEMS, MAX_PARAMS, paramsAt, parseParams, splitList } from './params.ts';
 
 /** Results of hostPortAt (module state: no object per call). */
 let hostOut = '';
