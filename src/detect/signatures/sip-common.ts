@@ -7,18 +7,21 @@ import { parseSip, type SipMessage, type SipParseError } from '../../sip/index.t
 
 type SipEvent = Extract<RawEvent, { type: 'sip' }>;
 
-// Several signatures look at the same event: parse its payload once. Keyed by the Buffer, so the
-// entry goes when the event does (no clock, no I/O: still pure from the caller's view).
-const parsed = new WeakMap<Buffer, SipMessage | SipParseError>();
+// Several signatures look at the same event in turn: parse its payload once (a one-slot memo keyed
+// by the payload's identity, as asteriskLineOf does for log lines). A WeakMap did this before, but
+// its entries are ephemerons, which every young-generation GC must revisit while they live: at
+// tens of thousands of messages a second, the GC spent more time on them than the signatures ran.
+let memoPayload: Buffer | null = null;
+let memoParsed: SipMessage | SipParseError | null = null;
 
 /** The parsed message of a 'sip' event, or null (another event type, or a parse error). */
 export function sipMessageOf(ev: RawEvent): SipMessage | null {
   if (ev.type !== 'sip') return null;
-  let m = parsed.get(ev.payload);
-  if (m === undefined) {
-    m = parseSip(ev.payload);
-    parsed.set(ev.payload, m);
+  if (ev.payload !== memoPayload || memoParsed === null) {
+    memoPayload = ev.payload;
+    memoParsed = parseSip(ev.payload);
   }
+  const m = memoParsed;
   return 'error' in m ? null : m;
 }
 
