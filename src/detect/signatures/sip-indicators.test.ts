@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { BUILTIN_USER_AGENTS, createUserAgentMatcher, effectiveUserAgents } from './scanner-user-agents.ts';
-import { looksLikeSqlInjection } from './sip-injection.ts';
+import { looksLikeSqlInjection, SQL_NEEDS, SQL_PATTERNS } from './sip-injection.ts';
 import { isSipviciousTag } from './sip-vicious.ts';
 
 test('the built-in list holds every entry the firewall compiler and the signature rely on', () => {
@@ -66,6 +66,28 @@ test('SQL injection: probes yes, names with apostrophes no', () => {
   }
   for (const name of ["O'Brien", "D'Andrea", "Taylor's phone", "Rock'n'Roll", 'Sandor & Orla', "o'neill", '+4930123456;npdi', 'Order Desk', "Andy's", "It's me", '']) {
     assert.ok(!looksLikeSqlInjection(name), name);
+  }
+});
+
+test('SQL injection: a value without the characters every pattern needs matches no pattern', () => {
+  // looksLikeSqlInjection skips the patterns for such values; this holds each pattern to it, so a
+  // pattern added later without one of SQL_NEEDS's characters fails here instead of going blind.
+  const parts = ['or', 'and', 'xor', 'union', 'all', 'select', 'having', 'order', 'by', 'sleep', 'benchmark', 'pg_sleep', 'waitfor', 'delay',
+    'drop', 'exec', '1', '42', '=', '<', '>', 'like', '--', '#', '*', '||', ')', '-', '_', 'x', 'OR', 'Union'];
+  let seed = 7;
+  const next = (n: number) => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return seed % n;
+  };
+  for (let i = 0; i < 20000; i++) {
+    let v = '';
+    for (let k = 1 + next(8); k > 0; k--) v += parts[next(parts.length)];
+    assert.ok(!SQL_NEEDS.test(v), v);
+    assert.ok(!SQL_PATTERNS.some((re) => re.test(v.toLowerCase())), v);
+  }
+  // And each pattern does fire once a needed character joins: the filter is not vacuous.
+  for (const probe of ["'or", "'=", "or'", 'or 1=1', 'union select', '; drop ', 'sleep(', 'waitfor delay']) {
+    assert.ok(SQL_NEEDS.test(probe) && SQL_PATTERNS.some((re) => re.test(probe)), probe);
   }
 });
 

@@ -12,7 +12,7 @@ import { attemptOf, clean, sipOffense, sipRequestOf } from './sip-common.ts';
 export const INJECTION_ID = 'sip-injection';
 
 const QUOTE = `['"\`]`;
-const SQL_PATTERNS: RegExp[] = [
+export const SQL_PATTERNS: RegExp[] = [
   // quote then a keyword: a'or'3=3, 'and 1=1, "union select
   new RegExp(`${QUOTE}\\s*(or|and|xor|union|select|having|order\\s+by|group\\s+by)(?![a-z0-9_])`),
   // quote then an operator, comment or terminator: '=', '--, ';, '#, '/*, '||
@@ -27,10 +27,17 @@ const SQL_PATTERNS: RegExp[] = [
   /(^|[^a-z0-9_])(sleep|benchmark|pg_sleep)\s*\(|waitfor\s+delay/,
 ];
 
-/** Percent-decoded (invalid escapes kept) and lower-cased, so %27 and OR are seen as ' and or. */
-function normalize(s: string): string {
-  const decoded = s.indexOf('%') < 0 ? s : s.replace(/%([0-9a-fA-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
-  return decoded.toLowerCase();
+/**
+ * Every pattern above needs one of these: a quote (the first three), whitespace (the tautology,
+ * union's separators, `waitfor delay`), '/' (union's comments), ';' or '('. A value with none of
+ * them (nearly every user, host and display name a phone sends) cannot match, and skips the seven
+ * patterns and the lower-casing (sip-indicators.test.ts holds the patterns to this).
+ */
+export const SQL_NEEDS = /['"`;(/\s]/;
+
+/** Percent-escapes decoded (invalid ones kept), so %27 is seen as a quote. */
+function percentDecoded(s: string): string {
+  return s.indexOf('%') < 0 ? s : s.replace(/%([0-9a-fA-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
 }
 
 /** Probes are short; a longer value is judged by its head so a 64 KiB header costs no more than this. */
@@ -38,25 +45,35 @@ const MAX_INSPECTED = 1024;
 
 export function looksLikeSqlInjection(value: string): boolean {
   if (value === '') return false;
-  const v = normalize(value.length > MAX_INSPECTED ? value.slice(0, MAX_INSPECTED) : value);
+  const decoded = percentDecoded(value.length > MAX_INSPECTED ? value.slice(0, MAX_INSPECTED) : value);
+  if (!SQL_NEEDS.test(decoded)) return false;
+  const v = decoded.toLowerCase();
   return SQL_PATTERNS.some((re) => re.test(v));
 }
 
-/** The places a probe goes, with a label for the detail text. */
-function fieldsOf(msg: SipMessage): [string, string | null | undefined][] {
-  const out: [string, string | null | undefined][] = [
-    ['Request-URI user', msg.uri?.user],
-    ['Request-URI host', msg.uri?.host],
-  ];
-  const addrs: [string, ReturnType<() => SipMessage['from']>][] = [['From', msg.from], ['To', msg.to], ['Contact', msg.contact]];
-  for (const [label, a] of addrs) {
+/** Labels for the detail text, made once (a message with no probe builds no strings). */
+const ADDRESS_LABELS = (['From', 'To', 'Contact'] as const).map((h) => ({
+  header: h,
+  displayName: `${h} display name`,
+  user: `${h} user`,
+  host: `${h} host`,
+  uri: `${h} URI`,
+}));
+
+/** The first place holding a probe, as [label, value], in the order a reader would list them. */
+function injectedField(msg: SipMessage): [string, string] | null {
+  const found = (label: string, value: string | null | undefined): [string, string] | null =>
+    value && looksLikeSqlInjection(value) ? [label, value] : null;
+  const uri = msg.uri;
+  let hit = found('Request-URI user', uri?.user) ?? found('Request-URI host', uri?.host);
+  for (const l of ADDRESS_LABELS) {
+    if (hit) return hit;
+    const a = l.header === 'From' ? msg.from : l.header === 'To' ? msg.to : msg.contact;
     if (!a) continue;
-    out.push([`${label} display name`, a.displayName], [`${label} user`, a.user], [`${label} host`, a.host]);
     // A URI the parser could not read still carries the probe.
-    if (!a.uri) out.push([`${label} URI`, a.rawUri]);
+    hit = found(l.displayName, a.displayName) ?? found(l.user, a.user) ?? found(l.host, a.host) ?? (a.uri ? null : found(l.uri, a.rawUri));
   }
-  out.push(['Authorization username', msg.authorization?.username], ['Proxy-Authorization username', msg.proxyAuthorization?.username]);
-  return out;
+  return hit ?? found('Authorization username', msg.authorization?.username) ?? found('Proxy-Authorization username', msg.proxyAuthorization?.username);
 }
 
 export function createInjectionSignature(): Signature {
@@ -65,16 +82,16 @@ export function createInjectionSignature(): Signature {
     match(event) {
       const r = sipRequestOf(event);
       if (!r) return null;
-      for (const [label, value] of fieldsOf(r.msg)) {
-        if (value && looksLikeSqlInjection(value)) {
-          return sipOffense(INJECTION_ID, r.ev, r.ev.src.ip, {
-            kind: 'injection',
-            detail: `${r.msg.method} with SQL injection in ${label}: ${clean(value)}`,
-            account: r.msg.to?.user,
-            attempt: attemptOf(r.msg),
-            callId: r.msg.callId,
-          });
-        }
+      const hit = injectedField(r.msg);
+      if (hit) {
+        const [label, value] = hit;
+        return sipOffense(INJECTION_ID, r.ev, r.ev.src.ip, {
+          kind: 'injection',
+          detail: `${r.msg.method} with SQL injection in ${label}: ${clean(value)}`,
+          account: r.msg.to?.user,
+          attempt: attemptOf(r.msg),
+          callId: r.msg.callId,
+        });
       }
       return null;
     },
