@@ -1,6 +1,7 @@
 // The daemon's detection pipeline with in-memory sources: batches preferred over single events, each
 // event offered only to signatures of its type; refused (hostile) log lines counted in the status
-// snapshot, logged once a minute at most, and shown by the status text.
+// snapshot, summed up in the log with the skipped inputs (only what is new since the last summary),
+// and shown by the status text.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,7 +11,7 @@ import { Writable } from 'node:stream';
 import { serviceLines } from './cli/commands/status-text.ts';
 import { configSchema } from './config/schema.ts';
 import { FakeClock } from './core/clock.ts';
-import { createLogger, silentLogger } from './core/log.ts';
+import { createLogger, silentLogger, type Logger } from './core/log.ts';
 import type { RawEvent } from './core/types.ts';
 import type { Signature } from './detect/signature.ts';
 import { Detection } from './detection.ts';
@@ -25,12 +26,29 @@ const framing = (s: number) =>
 const wrongPassword = (s: number) =>
   `[Nov 27 05:00:0${s}] NOTICE[1234] chan_sip.c: Registration from '"100" <sip:100@10.0.0.1>' failed for '203.0.113.50:5060' - Wrong password`;
 
-test('refused log lines show in status and the log (once a minute), and never ban', async () => {
+/** The log records a logger writes, parsed. */
+function recordingLogger(): { log: Logger; records: () => Record<string, unknown>[] } {
+  const logged: string[] = [];
+  const log = createLogger('info', new Writable({ write: (c, _e, cb) => (logged.push(String(c)), cb()) }));
+  return { log, records: () => logged.map((l) => JSON.parse(l) as Record<string, unknown>) };
+}
+
+/** The refused-line summaries among the log records. */
+const refusalSummaries = (records: Record<string, unknown>[]) => records.filter((r) => String(r.msg).includes('log lines refused'));
+
+/** Waits (a few ms at a time) until `done` holds; fails after `limitMs` so a broken summary cannot hang the test. */
+async function until(done: () => boolean, limitMs = 5_000): Promise<void> {
+  for (let waited = 0; !done(); waited += 5) {
+    if (waited > limitMs) assert.fail('the awaited log summary never came');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+test('refused log lines show in status and one log summary, and never ban', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'sw-detection-'));
   const clock = new FakeClock(Date.UTC(2026, 10, 27, 5));
   const store = new Store(path.join(dir, 's.db'), clock);
-  const logged: string[] = [];
-  const log = createLogger('info', new Writable({ write: (c, _e, cb) => (logged.push(String(c)), cb()) }));
+  const { log, records } = recordingLogger();
   const banned: string[] = [];
   const bans = { banMany: async (reqs: { target: string }[]) => ({ banned: reqs.map((r) => (banned.push(r.target), r)), refused: [] }) } as unknown as BanService;
   const lines = [framing(1), framing(2), ...[1, 2, 3, 4, 5].map(wrongPassword)];
@@ -45,15 +63,19 @@ test('refused log lines show in status and the log (once a minute), and never ba
   const refusals = new AsteriskSignatureStats();
   const detection = new Detection({
     config, sources: [source], signatures: configuredSignatures(config, { stats: refusals }), refusals,
-    bans: () => bans, store, clock, log, isFriend: () => false,
+    bans: () => bans, store, clock, log, isFriend: () => false, summaryEveryMs: 20,
   });
   try {
     await detection.start();
+    await new Promise((r) => setTimeout(r, 60)); // a few summaries after the one that logs the refusals
     await detection.stop();
     const status = detection.status() as { refusedLines: Record<string, number> };
     assert.deepEqual(status.refusedLines, { 'ambiguous RemoteAddress': 2 });
     assert.deepEqual(banned, ['203.0.113.50'], 'the brute-forcer, never a framed address');
-    assert.equal(logged.filter((l) => l.includes('log line refused')).length, 1, 'logged once within a minute');
+    const summaries = refusalSummaries(records());
+    assert.equal(summaries.length, 1, 'two refusals, one summary: later summaries had nothing new');
+    assert.deepEqual(summaries[0].reasons, { 'ambiguous RemoteAddress': 2 });
+    assert.match(String(summaries[0].msg), /2 log lines refused: nobody banned; someone may be trying to get another address banned/);
     const text = serviceLines('detection', status).join('\n');
     assert.match(text, /refused log lines \(nobody banned\): ambiguous RemoteAddress 2/);
     assert.match(text, /rules: brute-force 1;/);
@@ -135,9 +157,40 @@ test('an offense the engine cannot judge (the store failing) is counted and the 
   assert.equal(detection.counts.errors, 2, 'the two decisions that needed the store (5th and 6th guess)');
 });
 
+test('each refusal summary logs only what was refused since the last one, and stop() logs the rest', async () => {
+  const { log, records } = recordingLogger();
+  const refusals = new AsteriskSignatureStats();
+  const source: EventSource = {
+    id: 'memory',
+    stats: createStats(),
+    async *events(signal) {
+      while (!signal.aborted) await new Promise((r) => setTimeout(r, 5));
+    },
+  };
+  const detection = new Detection({
+    config: configSchema.parse({}), sources: [source], signatures: [], refusals, bans: () => assert.fail('no ban expected'),
+    store: {} as Store, clock: new FakeClock(), log, isFriend: () => false, summaryEveryMs: 20,
+  });
+  await detection.start();
+  refusals.refuse('ambiguous RemoteAddress');
+  refusals.refuse('ambiguous RemoteAddress');
+  await until(() => refusalSummaries(records()).length === 1);
+  refusals.refuse('bad address');
+  refusals.refuse('ambiguous RemoteAddress');
+  await until(() => refusalSummaries(records()).length === 2);
+  refusals.refuse('bad address');
+  await detection.stop();
+  const summaries = refusalSummaries(records());
+  assert.deepEqual(
+    summaries.map((s) => s.reasons),
+    [{ 'ambiguous RemoteAddress': 2 }, { 'bad address': 1, 'ambiguous RemoteAddress': 1 }, { 'bad address': 1 }],
+  );
+  assert.doesNotMatch(String(summaries[2].msg), /someone may be trying/, 'the framing hint only when an ambiguous address was refused');
+  assert.deepEqual((detection.status() as { refusedLines: unknown }).refusedLines, { 'ambiguous RemoteAddress': 3, 'bad address': 2 });
+});
+
 test('skipped inputs are summed up in the log per source and reason, each counted once', async () => {
-  const logged: string[] = [];
-  const log = createLogger('info', new Writable({ write: (c, _e, cb) => (logged.push(String(c)), cb()) }));
+  const { log, records } = recordingLogger();
   const stats = createStats();
   const source: EventSource = {
     id: 'hep:127.0.0.1:9060',
@@ -151,13 +204,13 @@ test('skipped inputs are summed up in the log per source and reason, each counte
   };
   const detection = new Detection({
     config: configSchema.parse({}), sources: [source], signatures: [], bans: () => assert.fail('no ban expected'),
-    store: {} as Store, clock: new FakeClock(), log, isFriend: () => false, skipLogEveryMs: 20,
+    store: {} as Store, clock: new FakeClock(), log, isFriend: () => false, summaryEveryMs: 20,
   });
   await detection.start();
   await new Promise((r) => setTimeout(r, 60));
   await detection.stop();
-  const summaries = logged.map((l) => JSON.parse(l)).filter((l) => l.source === 'hep:127.0.0.1:9060');
+  const summaries = records().filter((l) => l.source === 'hep:127.0.0.1:9060');
   assert.equal(summaries.length, 1, 'logged once: later summaries had nothing new');
   assert.deepEqual(summaries[0].reasons, { truncated: 1, auth: 2 });
-  assert.match(summaries[0].msg, /3 inputs skipped \(malformed or refused\)/);
+  assert.match(String(summaries[0].msg), /3 inputs skipped \(malformed or refused\)/);
 });

@@ -25,15 +25,15 @@ export interface DetectionDeps {
   isFriend: (ip: string) => boolean;
   /** The Asterisk signatures' counts of refused (hostile or unparsable) lines. */
   refusals?: AsteriskSignatureStats;
-  /** How often inputs the sources skipped (malformed, refused) are summed up in the log; default 60 s. */
-  skipLogEveryMs?: number;
+  /** How often skipped inputs and refused log lines are summed up in the log; default 60 s. */
+  summaryEveryMs?: number;
 }
 
-/** Skipped inputs are logged as one summary per source this often, not one line each (floods). */
-const SKIP_LOG_EVERY_MS = 60_000;
-
-/** A refused line is logged at most this often per reason (an attacker can write thousands). */
-const REFUSAL_LOG_EVERY_MS = 60_000;
+/**
+ * Skipped inputs (per source) and refused log lines are logged as one summary this often, not one
+ * line each: an attacker can make thousands.
+ */
+const SUMMARY_EVERY_MS = 60_000;
 
 /** How long start() waits for sources to report a setup problem. */
 const SETUP_GRACE_MS = 500;
@@ -59,17 +59,6 @@ export class Detection {
       isFriend: deps.isFriend,
       priorBans: (ip) => deps.store.offenderBans(ip),
     });
-    if (deps.refusals) deps.refusals.onRefuse = (reason, total) => this.logRefusal(reason, total);
-  }
-
-  private readonly refusalLogged = new Map<RefusalReason, number>();
-
-  private logRefusal(reason: RefusalReason, total: number): void {
-    const now = this.deps.clock.now();
-    if (now - (this.refusalLogged.get(reason) ?? -Infinity) < REFUSAL_LOG_EVERY_MS) return;
-    this.refusalLogged.set(reason, now);
-    const why = reason === 'ambiguous RemoteAddress' ? '; someone may be trying to get another address banned' : '';
-    this.deps.log.warn({ reason, total }, `log line refused (${reason}): nobody banned${why}`);
   }
 
   /**
@@ -91,14 +80,22 @@ export class Detection {
       await this.stop();
       throw setupError;
     }
-    this.skipTimer = setInterval(() => this.logSkips(), this.deps.skipLogEveryMs ?? SKIP_LOG_EVERY_MS);
-    this.skipTimer.unref();
+    this.summaryTimer = setInterval(() => this.logSummaries(), this.deps.summaryEveryMs ?? SUMMARY_EVERY_MS);
+    this.summaryTimer.unref();
     this.deps.log.info({ sources: this.deps.sources.map((s) => s.id), signatures: this.deps.signatures.length }, 'detection started');
   }
 
-  private skipTimer: NodeJS.Timeout | null = null;
+  private summaryTimer: NodeJS.Timeout | null = null;
   /** Per source, the skip counts by reason already logged. */
   private readonly skipsLogged = new Map<string, Record<string, number>>();
+  /** The refused-line counts by reason already logged. */
+  private readonly refusalsLogged = new Map<RefusalReason, number>();
+
+  /** Logs what was skipped or refused since the last summary; nothing when nothing changed. */
+  private logSummaries(): void {
+    this.logSkips();
+    this.logRefusals();
+  }
 
   /** Logs, per source, the inputs skipped since the last summary (malformed frames, records, lines). */
   private logSkips(): void {
@@ -117,6 +114,25 @@ export class Detection {
       this.skipsLogged.set(source.id, { ...source.stats.skippedByReason });
       this.deps.log.warn({ source: source.id, skipped: total, reasons: fresh }, `${total} inputs skipped (malformed or refused): counted, nobody banned`);
     }
+  }
+
+  /** Logs the log lines the Asterisk signatures refused since the last summary, by reason. */
+  private logRefusals(): void {
+    const counts = this.deps.refusals?.refused;
+    if (!counts) return;
+    const fresh: Partial<Record<RefusalReason, number>> = {};
+    let total = 0;
+    for (const [reason, n] of counts) {
+      const delta = n - (this.refusalsLogged.get(reason) ?? 0);
+      if (delta > 0) {
+        fresh[reason] = delta;
+        total += delta;
+      }
+      this.refusalsLogged.set(reason, n);
+    }
+    if (total === 0) return;
+    const why = fresh['ambiguous RemoteAddress'] ? '; someone may be trying to get another address banned' : '';
+    this.deps.log.warn({ refused: total, reasons: fresh }, `${total} log lines refused: nobody banned${why}`);
   }
 
   private async consume(source: EventSource): Promise<void> {
@@ -194,8 +210,8 @@ export class Detection {
   async stop(): Promise<void> {
     this.abort.abort();
     await Promise.allSettled(this.loops);
-    if (this.skipTimer) clearInterval(this.skipTimer);
-    this.logSkips();
+    if (this.summaryTimer) clearInterval(this.summaryTimer);
+    this.logSummaries();
     await this.flush(); // the final commit
   }
 

@@ -16,12 +16,8 @@ export type RefusalReason =
  */
 export class AsteriskSignatureStats {
   readonly refused = new Map<RefusalReason, number>();
-  /** Told of each refusal (the daemon logs them); detect itself does no I/O. */
-  onRefuse: ((reason: RefusalReason, total: number) => void) | null = null;
   refuse(reason: RefusalReason): null {
-    const total = (this.refused.get(reason) ?? 0) + 1;
-    this.refused.set(reason, total);
-    this.onRefuse?.(reason, total);
+    this.refused.set(reason, (this.refused.get(reason) ?? 0) + 1);
     return null;
   }
   count(reason: RefusalReason): number {
