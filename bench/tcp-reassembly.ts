@@ -12,7 +12,7 @@ const PBX: Endpoint = { ip: '192.0.2.1', port: 5060 };
 
 function run(data: Buffer, segment: number, limits: Partial<TcpLimits>, withAcks: boolean): { usPerPacket: number; packets: number; messages: number } {
   const r = new TcpReassembler(() => {}, limits);
-  r.push({ src: SRC, dst: PBX, seq: 999, flags: TCP_FLAG.SYN, payload: Buffer.alloc(0), at: 0 });
+  r.push({ src: SRC, dst: PBX, seq: 999, ack: 0, flags: TCP_FLAG.SYN, payload: Buffer.alloc(0), at: 0 });
   // The PBX's SYN-ACK: the client's segments ACK its ISN + 1, which proves the flow (tcp-acks.ts).
   r.push({ src: PBX, dst: SRC, seq: 7000, ack: 1000, flags: TCP_FLAG.SYN | TCP_FLAG.ACK, payload: Buffer.alloc(0), at: 0 });
   let [packets, messages] = [0, 0];

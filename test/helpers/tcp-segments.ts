@@ -14,7 +14,8 @@ export function segmentLab(limits: Partial<TcpLimits> = {}) {
   const drops: Record<string, number> = {};
   const r = new TcpReassembler((reason) => (drops[reason] = (drops[reason] ?? 0) + 1), limits);
   const out: TcpMessage[] = [];
-  const push = (src: Endpoint, dst: Endpoint, seq: number, flags: number, payload: Buffer = NONE, at = T0, ack?: number) =>
+  /** Feeds one segment; `ack` is 0 when left out, as a stack sends it without the ACK flag. */
+  const push = (src: Endpoint, dst: Endpoint, seq: number, flags: number, payload: Buffer = NONE, at = T0, ack = 0) =>
     out.push(...r.push({ src, dst, seq: seq >>> 0, ack, flags, payload, at }));
   /** A real handshake: client ISN isn, PBX ISN 7000 (the client's segments then ACK 7001). */
   const handshake = (isn = 999) => {

@@ -29,7 +29,7 @@ function setup(limits: Partial<TcpLimits> = {}) {
     let next = isn + 1;
     return {
       src,
-      syn: () => out.push(...r.push({ src, dst: PBX, seq: isn, flags: TCP_FLAG.SYN, payload: Buffer.alloc(0), at: (at += 1) })),
+      syn: () => out.push(...r.push({ src, dst: PBX, seq: isn, ack: 0, flags: TCP_FLAG.SYN, payload: Buffer.alloc(0), at: (at += 1) })),
       /** The PBX's SYN-ACK (ISN 7000): the client's segments ACK 7001, which proves the flow (tcp-acks.ts). */
       synAck: () => out.push(...r.push({ src: PBX, dst: src, seq: 7000, ack: isn + 1, flags: TCP_FLAG.SYN | TCP_FLAG.ACK, payload: Buffer.alloc(0), at: (at += 1) })),
       /** Sends data at the current position (or at offset `off` from the stream start); advances. */
@@ -167,7 +167,7 @@ describe('TCP reassembly for SIP', () => {
     assert.deepEqual([s.ids(), s.r.flowCount], [['i1'], 0]);
     const d = s.conn('203.0.113.9', 40002);
     d.syn();
-    s.r.push({ src: PBX, dst: d.src, seq: 7000, flags: TCP_FLAG.SYN | TCP_FLAG.ACK, payload: Buffer.alloc(0), at: T0 + 99 });
+    s.r.push({ src: PBX, dst: d.src, seq: 7000, ack: 1001, flags: TCP_FLAG.SYN | TCP_FLAG.ACK, payload: Buffer.alloc(0), at: T0 + 99 });
     d.send(msg('INVITE', 'i2').subarray(0, 50));
     d.send('', { flags: TCP_FLAG.RST, off: 5000 }); // not at the stream's position: the host ignores it, so do we
     d.send('', { flags: TCP_FLAG.SYN, off: 3000 }); // a SYN on a flow with unread bytes: ignored too

@@ -23,7 +23,7 @@ export interface TcpSegment {
   dst: Endpoint;
   seq: number;
   /** The acknowledgment number (meaningful with TCP_FLAG.ACK). */
-  ack?: number;
+  ack: number;
   /** TCP flags byte (TCP_FLAG bits). */
   flags: number;
   payload: Buffer;
@@ -127,7 +127,7 @@ export class TcpReassembler extends TcpFlowState {
   private fromReverse(flow: Flow, seg: TcpSegment): void {
     this.sawReverse = true;
     // Never a RST's: a host answers a segment on no connection with a RST ACKing it.
-    if (seg.flags & TCP_FLAG.ACK && !(seg.flags & TCP_FLAG.RST) && seg.ack !== undefined) flow.acks.ack(seg.ack >>> 0, flow.next);
+    if (seg.flags & TCP_FLAG.ACK && !(seg.flags & TCP_FLAG.RST)) flow.acks.ack(seg.ack >>> 0, flow.next);
     this.settle(flow);
   }
 
@@ -136,7 +136,7 @@ export class TcpReassembler extends TcpFlowState {
    * and we saw: only a host that receives the other side's packets knows those numbers (tcp-acks.ts).
    */
   private prove(flow: Flow, reverse: Flow | undefined, seg: TcpSegment): void {
-    if (flow.acks.proven || !(seg.flags & TCP_FLAG.ACK) || seg.ack === undefined) return;
+    if (flow.acks.proven || !(seg.flags & TCP_FLAG.ACK)) return;
     if (!reverse || this.flows.get(reverse.key) !== reverse) return;
     const ack = seg.ack >>> 0;
     if (seqDiff(ack, reverse.origin) > 0 && seqDiff(ack, reverse.next) <= 0) flow.acks.proven = true;
