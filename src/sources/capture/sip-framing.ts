@@ -109,7 +109,9 @@ function checkStartLine(buf: Buffer, scan: FrameScan): Cut | null {
 
 /** Where the last (unfinished) line of buf begins, not before `from`. */
 function lastLineStart(buf: Buffer, from: number): number {
-  return Math.max(from + 1, buf.lastIndexOf(10) + 1);
+  const lf = buf.lastIndexOf(10);
+  framingWork.bytesScanned += buf.length - Math.max(lf, 0); // from the end back to the LF, or all of buf
+  return Math.max(from + 1, lf + 1);
 }
 
 const isLetter = (b: number): boolean => (b >= 65 && b <= 90) || (b >= 97 && b <= 122);

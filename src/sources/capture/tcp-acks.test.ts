@@ -136,6 +136,17 @@ describe('TCP reassembly work is linear in the bytes', () => {
     assert.ok(work < 4 * data.length, `${work} bytes scanned for ${data.length}`);
   });
 
+  it('oversize headers with no end: each byte scanned a bounded number of times', () => {
+    // Each header outgrows maxFlowBytes before its end. Three passes over it: the search for the
+    // header's end, the look back for its last line (where to resync), the search for a start line.
+    const one = `OPTIONS sip:x@y SIP/2.0\r\nX-Pad: ${'a'.repeat(70_000)}\r\n`;
+    const data = Buffer.from(one.repeat(5));
+    const s = segmentLab({ requireAck: false });
+    const work = scanned(() => feed(s, data, 1000));
+    assert.equal(s.drops['tcp-oversize-message'], 5);
+    assert.ok(work < 4 * data.length, `${work} bytes scanned for ${data.length}`);
+  });
+
   it('caps the segments one message may span', () => {
     const big = Buffer.from(`OPTIONS sip:x@y SIP/2.0\r\nX-Pad: ${'a'.repeat(1000)}\r\nContent-Length: 0\r\n\r\nOPTIONS sip:x SIP/2.0\r\nl: 0\r\n\r\n`);
     const s = segmentLab({ requireAck: false });
