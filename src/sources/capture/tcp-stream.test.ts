@@ -1,11 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Endpoint } from '../../core/types.ts';
+import { PBX, segmentLab } from '../../../test/helpers/tcp-segments.ts';
 import { cutSipMessage, findStartLine } from './sip-framing.ts';
-import { TCP_FLAG, type TcpLimits, type TcpMessage, TcpReassembler } from './tcp-stream.ts';
-
-const PBX: Endpoint = { ip: '192.0.2.1', port: 5060 };
-const T0 = 1_795_000_000_000;
+import { TCP_FLAG, type TcpLimits } from './tcp-stream.ts';
 
 function msg(method: string, id: string, extra = '', body = ''): Buffer {
   return Buffer.from(
@@ -15,41 +12,10 @@ function msg(method: string, id: string, extra = '', body = ''): Buffer {
 }
 
 /**
- * A reassembler with its drop counts, and one client → PBX connection to send on. These tests are
- * about framing, so messages go out without waiting for the PBX's ACK unless requireAck is given
- * (tcp-acks.test.ts tests that rule).
+ * These tests are about framing, so messages go out without waiting for the PBX's ACK unless
+ * requireAck is given (tcp-acks.test.ts tests that rule).
  */
-function setup(limits: Partial<TcpLimits> = {}) {
-  const drops: Record<string, number> = {};
-  const r = new TcpReassembler((reason) => (drops[reason] = (drops[reason] ?? 0) + 1), { requireAck: false, ...limits });
-  const out: TcpMessage[] = [];
-  let at = T0;
-  const conn = (ip: string, port = 40000, isn = 1000) => {
-    const src = { ip, port };
-    let next = isn + 1;
-    return {
-      src,
-      syn: () => out.push(...r.push({ src, dst: PBX, seq: isn, ack: 0, flags: TCP_FLAG.SYN, payload: Buffer.alloc(0), at: (at += 1) })),
-      /** The PBX's SYN-ACK (ISN 7000): the client's segments ACK 7001, which proves the flow (tcp-acks.ts). */
-      synAck: () => out.push(...r.push({ src: PBX, dst: src, seq: 7000, ack: isn + 1, flags: TCP_FLAG.SYN | TCP_FLAG.ACK, payload: Buffer.alloc(0), at: (at += 1) })),
-      /** Sends data at the current position (or at offset `off` from the stream start); advances. */
-      send(data: Buffer | string, opts: { off?: number; flags?: number; dt?: number } = {}) {
-        const payload = Buffer.from(data);
-        const seq = opts.off === undefined ? next : isn + 1 + opts.off;
-        out.push(...r.push({ src, dst: PBX, seq: seq >>> 0, ack: 7001, flags: opts.flags ?? 0x18, payload, at: (at += opts.dt ?? 1) }));
-        if (opts.off === undefined) next += payload.length;
-      },
-      skip(n: number) {
-        next += n;
-      },
-      /** The PBX ACKs this connection up to its current position (plus `delta`). */
-      ack(delta = 0, flags: number = TCP_FLAG.ACK) {
-        out.push(...r.push({ src: PBX, dst: src, seq: 7000, ack: (next + delta) >>> 0, flags, payload: Buffer.alloc(0), at: (at += 1) }));
-      },
-    };
-  };
-  return { r, out, drops, conn, ids: () => out.map((m) => /Call-ID: (\S+)/.exec(m.payload.toString())?.[1] ?? '?') };
-}
+const setup = (limits: Partial<TcpLimits> = {}) => segmentLab({ requireAck: false, ...limits });
 
 describe('TCP reassembly for SIP', () => {
   it('joins a header split over segments and a body split over segments', () => {
@@ -167,7 +133,7 @@ describe('TCP reassembly for SIP', () => {
     assert.deepEqual([s.ids(), s.r.flowCount], [['i1'], 0]);
     const d = s.conn('203.0.113.9', 40002);
     d.syn();
-    s.r.push({ src: PBX, dst: d.src, seq: 7000, ack: 1001, flags: TCP_FLAG.SYN | TCP_FLAG.ACK, payload: Buffer.alloc(0), at: T0 + 99 });
+    d.synAck();
     d.send(msg('INVITE', 'i2').subarray(0, 50));
     d.send('', { flags: TCP_FLAG.RST, off: 5000 }); // not at the stream's position: the host ignores it, so do we
     d.send('', { flags: TCP_FLAG.SYN, off: 3000 }); // a SYN on a flow with unread bytes: ignored too
