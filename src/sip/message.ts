@@ -4,7 +4,7 @@
 
 import { type Codes, codesOf, indexIn } from './codes.ts';
 import { canonicalHeaderName, headerKey, nameMatches, type HeaderKey } from './compact.ts';
-import { parseDigest } from './digest.ts';
+import { digestAt } from './digest.ts';
 import { contentLengthAt, cseqAt } from './numbers.ts';
 import type { CSeq, DigestCredentials, NameAddr, SipUri, Via } from './types.ts';
 import { listAt, MAX_LIST_ITEMS } from './params.ts';
@@ -259,7 +259,9 @@ export class SipMessage {
 
   private digest(key: HeaderKey): DigestCredentials | null {
     const i = this.find(key, 0);
-    return i < 0 ? null : parseDigest(this.valueAt(i));
+    if (i < 0) return null;
+    this.locate(i);
+    return digestAt(vText, vCodes, vStart, vEnd);
   }
 
   /** Content-Length as a number; null when absent or not a decimal number. */

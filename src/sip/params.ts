@@ -16,14 +16,64 @@ export function parseParams(text: string): SipParams {
   return paramsAt(text, codesOf(text), 0, text.length);
 }
 
-/** parseParams on text[a, z). Every segment is read once, so `;a;a;a;...` stays linear. */
+/** parseParams on text[a, z). */
 export function paramsAt(t: string, b: Codes, a: number, z: number): SipParams {
   const params: SipParams = new Map();
+  readParams(t, b, a, z, params);
+  return params;
+}
+
+/**
+ * Where a URI's or header's parameters lie, read into a Map on first use: most readers want a
+ * URI's user and host, a header's tag or branch (commonParamsAt), and a Map per parameter list
+ * (three per From header) cost more than the rest of the field's parse. Owners hold one in a
+ * #private field (spreading an owner copies its public fields only); composition, not a base
+ * class, because V8 builds a derived class through a generic stub that cost a tenth of a URI.
+ */
+export class ParamsRange {
+  #params: SipParams | null = null;
+
+  constructor(
+    private readonly t: string,
+    private readonly b: Codes,
+    private readonly a: number,
+    private readonly z: number,
+  ) {}
+
+  get params(): SipParams {
+    return (this.#params ??= paramsAt(this.t, this.b, this.a, this.z));
+  }
+}
+
+/**
+ * The parameter names nearly every message carries: they come out as constants (no copy), and
+ * commonParamsAt reads the first four without building a Map (From/To want the tag, Via its
+ * branch, rport and received; the other parameters are read only if someone asks for them).
+ */
+const COMMON_NAMES = ['tag', 'rport', 'branch', 'received', 'transport'].map((n) => word(n));
+export const TAG = 0;
+export const RPORT = 1;
+export const BRANCH = 2;
+export const RECEIVED = 3;
+/** The values commonParamsAt found, by the indexes above (null when absent). Module state: no object per call. */
+export const commonValues: (string | null)[] = [null, null, null, null, null];
+
+/** Reads the parameters in [a, z) into commonValues only. */
+export function commonParamsAt(t: string, b: Codes, a: number, z: number): void {
+  readParams(t, b, a, z, null);
+}
+
+/**
+ * The one reader behind paramsAt and commonParamsAt, so both see the same parameters: the first
+ * MAX_PARAMS non-empty segments (empty ones, `;;;;`, are skipped without counting), a name's first
+ * occurrence wins. Every segment is read once, so `;a;a;a;...` stays linear. With `out` null only
+ * the common names' values are cut out.
+ */
+function readParams(t: string, b: Codes, a: number, z: number, out: SipParams | null): void {
+  const found = commonValues;
+  found[0] = found[1] = found[2] = found[3] = found[4] = null;
   let i = a;
-  let count = 0;
-  // Repeated names do not count as parameters, so non-empty segments are bounded too; empty ones
-  // (`;;;;`) are skipped without counting, so they cannot push a tag out.
-  for (let segments = 0; i < z && count < MAX_PARAMS && segments < 4 * MAX_PARAMS; ) {
+  for (let segments = 0; i < z && segments < MAX_PARAMS; ) {
     if (b[i] === 59) {
       i++;
       continue;
@@ -36,10 +86,13 @@ export function paramsAt(t: string, b: Codes, a: number, z: number): SipParams {
       if (c === 59) break;
       if (c === 61 && eq < 0) eq = end;
     }
+    const nameEnd = eq >= 0 ? eq : end;
+    const ns = skipWs(b, i, nameEnd);
+    const ne = trimEnd(b, ns, nameEnd);
+    const common = ne > ns ? commonIndex(b, ns, ne) : -1;
+    const wanted = common >= 0 ? found[common] === null : out !== null && ne > ns;
     let value = '';
-    let nameEnd = end;
     if (eq >= 0) {
-      nameEnd = eq;
       let v = eq + 1;
       while (v < end && (b[v] === 32 || b[v] === 9)) v++;
       if (v < end && b[v] === 34) {
@@ -47,32 +100,26 @@ export function paramsAt(t: string, b: Codes, a: number, z: number): SipParams {
         value = readQuotedAt(t, b, v, z);
         end = quotedEnd;
         while (end < z && b[end] !== 59) end++;
-      } else {
+      } else if (wanted) {
         const vs = skipWs(b, eq + 1, end);
         value = t.slice(vs, trimEnd(b, vs, end));
       }
     }
-    const ns = skipWs(b, i, nameEnd);
-    const ne = trimEnd(b, ns, nameEnd);
-    if (ne > ns) {
-      const name = paramName(t, b, ns, ne);
-      if (count === 0 || !params.has(name)) {
-        params.set(name, value);
-        count++;
+    if (wanted) {
+      if (common >= 0) found[common] = value;
+      if (out !== null) {
+        const name = common >= 0 ? COMMON_NAMES[common].out : lowerSlice(t, b, ns, ne);
+        if (!out.has(name)) out.set(name, value);
       }
     }
     i = end + 1;
   }
-  return params;
 }
 
-/** The parameter names nearly every message carries: they come out as constants (no copy). */
-const COMMON_NAMES = ['tag', 'rport', 'branch', 'received', 'transport'].map((n) => word(n));
-
-/** The lower-cased name (isWord rejects a different length at once, so the loop is cheap). */
-function paramName(t: string, b: Codes, a: number, z: number): string {
-  for (const w of COMMON_NAMES) if (isWord(b, a, z, w)) return w.out;
-  return lowerSlice(t, b, a, z);
+/** The index of [a, z) among COMMON_NAMES (any case), or -1 (isWord rejects a different length at once). */
+function commonIndex(b: Codes, a: number, z: number): number {
+  for (let k = 0; k < COMMON_NAMES.length; k++) if (isWord(b, a, z, COMMON_NAMES[k])) return k;
+  return -1;
 }
 
 /** Where the last readQuotedAt stopped (after the closing quote). */

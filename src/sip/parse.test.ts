@@ -335,4 +335,20 @@ test('lists and parameters are capped (MAX_LIST_ITEMS, MAX_PARAMS); the first en
   // empty segments do not count: a tag behind 60,000 semicolons is still found
   const hidden = ok(CRLF(['OPTIONS sip:a@b SIP/2.0', `From: <sip:a@b>${';'.repeat(60000)};tag=x`, '', '']));
   assert.equal(hidden.from?.tag, 'x');
+  // Repeats count, so the fields read on their own (tag, branch, username) and the lazily built
+  // params Map agree: the first MAX_PARAMS named items are read, whatever their names.
+  const pad = (sep: string) => Array.from({ length: MAX_PARAMS }, () => 'a=1').join(sep);
+  const past = ok(CRLF([
+    'REGISTER sip:a@b SIP/2.0',
+    `Via: SIP/2.0/UDP h;${pad(';')};branch=z9hG4bK1`,
+    `From: <sip:a@b>;${pad(';')};tag=x`,
+    `Authorization: Digest ${pad(',')},username="u"`,
+    '', '',
+  ]));
+  assert.deepEqual([past.vias[0].branch, past.vias[0].params.get('branch')], [null, undefined]);
+  assert.deepEqual([past.from?.tag, past.from?.params.get('tag')], [null, undefined]);
+  assert.deepEqual([past.authorization?.username, past.authorization?.params.get('username'), past.authorization?.params.size], [null, undefined, 1]);
+  const within = ok(CRLF(['REGISTER sip:a@b SIP/2.0', `From: <sip:a@b>;a;a;tag=x;tag=y`, 'Authorization: Digest a, a, username="u", username="v"', '', '']));
+  assert.deepEqual([within.from?.tag, within.from?.params.get('tag')], ['x', 'x']);
+  assert.deepEqual([within.authorization?.username, within.authorization?.params.get('username')], ['u', 'u']);
 });

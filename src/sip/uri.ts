@@ -3,10 +3,31 @@
 // the message, with no trim/slice/RegExp copies on the way; the exported string functions wrap them.
 
 import { type Codes, codesOf, digitsAt, digitsValue, indexIn, isWord, lowerSlice, skipWs, trimEnd, word } from './codes.ts';
-import { lastQuotedEnd, paramsAt, readQuotedAt } from './params.ts';
-import type { NameAddr, SipUri } from './types.ts';
+import { commonParamsAt, commonValues, lastQuotedEnd, ParamsRange, readQuotedAt, TAG } from './params.ts';
+import type { NameAddr, SipParams, SipUri } from './types.ts';
 
 export { listAt, MAX_LIST_ITEMS, MAX_PARAMS, paramsAt, parseParams, splitList } from './params.ts';
+
+/** A parsed URI; its parameters are read on first use (see ParamsRange). */
+class Uri implements SipUri {
+  #params: ParamsRange;
+
+  constructor(
+    readonly scheme: string,
+    readonly user: string | null,
+    readonly password: string | null,
+    readonly host: string,
+    readonly port: number | null,
+    readonly headers: string | null,
+    params: ParamsRange,
+  ) {
+    this.#params = params;
+  }
+
+  get params(): SipParams {
+    return this.#params.params;
+  }
+}
 
 /** Results of hostPortAt (module state: no object per call). */
 let hostOut = '';
@@ -62,30 +83,40 @@ export function uriAt(t: string, b: Codes, a: number, z: number): SipUri | null 
   if (colon <= a) return null;
   const scheme = schemeAt(t, b, a, colon);
   if (scheme === null) return null;
-  let rz = z;
-  let headers: string | null = null;
-  const q = indexIn(b, 63, colon + 1, z);
-  if (q >= 0) {
-    headers = t.slice(q + 1, z);
-    rz = q;
+  if (scheme !== 'sip' && scheme !== 'sips') {
+    const q = indexIn(b, 63, colon + 1, z);
+    return otherUriAt(t, b, scheme, colon + 1, q >= 0 ? q : z, q >= 0 ? t.slice(q + 1, z) : null);
   }
+  // One pass to the first '?' (the headers) finds the first '@' (ending the user part) and the
+  // first ';' after it (the parameters; a ';' before the '@' belongs to the user: +49301;npdi@host).
+  let at = -1;
+  let semi = -1;
+  let rz = z;
+  for (let k = colon + 1; k < z; k++) {
+    const c = b[k];
+    if (c === 63) {
+      rz = k;
+      break;
+    }
+    if (c === 64) {
+      if (at < 0) {
+        at = k;
+        semi = -1;
+      }
+    } else if (c === 59 && semi < 0) semi = k;
+  }
+  const headers = rz < z ? t.slice(rz + 1, z) : null;
   let ra = colon + 1;
-  if (scheme !== 'sip' && scheme !== 'sips') return otherUriAt(t, b, scheme, ra, rz, headers);
   let user: string | null = null;
   let password: string | null = null;
-  const at = indexIn(b, 64, ra, rz);
   if (at >= 0) {
     const pc = indexIn(b, 58, ra, at);
     user = t.slice(ra, pc >= 0 ? pc : at);
     password = pc >= 0 ? t.slice(pc + 1, at) : null;
     ra = at + 1;
   }
-  const semi = indexIn(b, 59, ra, rz);
   hostPortAt(t, b, ra, semi >= 0 ? semi : rz);
-  const host = hostOut;
-  const port = portOut;
-  const params = semi >= 0 ? paramsAt(t, b, semi, rz) : new Map<string, string>();
-  return { scheme, user, password, host, port, params, headers };
+  return new Uri(scheme, user, password, hostOut, portOut, headers, new ParamsRange(t, b, semi >= 0 ? semi : rz, rz));
 }
 
 const SCHEME = /^[a-z][a-z0-9+.-]*$/;
@@ -94,6 +125,9 @@ const SIPS = word('sips');
 
 /** The lower-cased scheme, or null when it is not `ALPHA *(ALPHA / DIGIT / "+" / "-" / ".")`. */
 function schemeAt(t: string, b: Codes, a: number, z: number): string | null {
+  // sip and sips (any case) are valid schemes: most URIs are settled by these two compares.
+  if (isWord(b, a, z, SIP)) return SIP.out;
+  if (isWord(b, a, z, SIPS)) return SIPS.out;
   for (let k = a; k < z; k++) {
     let c = b[k];
     if (c >= 128) {
@@ -104,16 +138,13 @@ function schemeAt(t: string, b: Codes, a: number, z: number): string | null {
     const letter = c >= 97 && c <= 122;
     if (!letter && (k === a || !((c >= 48 && c <= 57) || c === 43 || c === 45 || c === 46))) return null;
   }
-  if (isWord(b, a, z, SIP)) return SIP.out;
-  if (isWord(b, a, z, SIPS)) return SIPS.out;
   return lowerSlice(t, b, a, z);
 }
 
 function otherUriAt(t: string, b: Codes, scheme: string, a: number, z: number, headers: string | null): SipUri {
   const semi = indexIn(b, 59, a, z);
-  const params = semi >= 0 ? paramsAt(t, b, semi, z) : new Map<string, string>();
   const user = t.slice(a, semi >= 0 ? semi : z);
-  return { scheme, user, password: null, host: '', port: null, params, headers };
+  return new Uri(scheme, user, null, '', null, headers, new ParamsRange(t, b, semi >= 0 ? semi : z, z));
 }
 
 /** Parses one From/To/Contact entry: `"Name" <uri>;p=v`, `Name <uri>`, or a bare `uri;p=v`. */
@@ -153,15 +184,31 @@ export function nameAddrAt(t: string, b: Codes, a0: number, z0: number): NameAdd
   uz = trimEnd(b, ua, uz);
   const rawUri = t.slice(ua, uz);
   const uri = uz - ua === 1 && b[ua] === 42 ? null : uriAt(t, b, ua, uz);
-  const params = paramsAt(t, b, pa, z);
-  return {
-    displayName,
-    rawUri,
-    uri,
-    user: uri ? uri.user : null,
-    host: uri ? uri.host : null,
-    port: uri ? uri.port : null,
-    tag: params.get('tag') ?? null,
-    params,
-  };
+  commonParamsAt(t, b, pa, z);
+  return new Address(displayName, rawUri, uri, commonValues[TAG], new ParamsRange(t, b, pa, z));
+}
+
+/** A From/To/Contact entry; its header parameters past the tag are read on first use (see ParamsRange). */
+class Address implements NameAddr {
+  readonly user: string | null;
+  readonly host: string | null;
+  readonly port: number | null;
+  #params: ParamsRange;
+
+  constructor(
+    readonly displayName: string | null,
+    readonly rawUri: string,
+    readonly uri: SipUri | null,
+    readonly tag: string | null,
+    params: ParamsRange,
+  ) {
+    this.user = uri ? uri.user : null;
+    this.host = uri ? uri.host : null;
+    this.port = uri ? uri.port : null;
+    this.#params = params;
+  }
+
+  get params(): SipParams {
+    return this.#params.params;
+  }
 }

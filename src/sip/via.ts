@@ -1,8 +1,8 @@
 // Via header entries: `SIP/2.0/UDP host:port;branch=z9hG4bK...;rport;received=...`.
 
 import { type Codes, codesOf, indexIn, isWord, isWs, skipWs, trimEnd, word } from './codes.ts';
-import type { Via } from './types.ts';
-import { paramsAt } from './params.ts';
+import type { SipParams, Via } from './types.ts';
+import { BRANCH, commonParamsAt, commonValues, ParamsRange, RECEIVED, RPORT } from './params.ts';
 import { hostPortAt, lastHost, lastPort } from './uri.ts';
 
 /** Parses one Via entry (already split on commas); null when there is no protocol/transport. */
@@ -43,19 +43,31 @@ export function viaAt(t: string, b: Codes, a0: number, z0: number): Via | null {
   const sentByEnd = semi >= 0 ? semi : z;
   const sa = skipWs(b, a, sentByEnd);
   hostPortAt(t, b, sa, trimEnd(b, sa, sentByEnd));
-  const host = lastHost();
-  const port = lastPort();
-  const params = semi >= 0 ? paramsAt(t, b, semi, z) : new Map<string, string>();
-  return {
-    protocol: protocolAt(t, b, p1, p1z, p2, p2z),
-    transport: transportAt(t, b, p3, p3z),
-    host,
-    port,
-    branch: params.get('branch') ?? null,
-    rport: params.get('rport') ?? null,
-    received: params.get('received') ?? null,
-    params,
-  };
+  const pa = semi >= 0 ? semi : z;
+  commonParamsAt(t, b, pa, z);
+  return new ViaEntry(protocolAt(t, b, p1, p1z, p2, p2z), transportAt(t, b, p3, p3z), lastHost(), lastPort(), new ParamsRange(t, b, pa, z));
+}
+
+/** A Via entry; its parameters past branch, rport and received are read on first use (see ParamsRange). */
+class ViaEntry implements Via {
+  readonly branch = commonValues[BRANCH];
+  readonly rport = commonValues[RPORT];
+  readonly received = commonValues[RECEIVED];
+  #params: ParamsRange;
+
+  constructor(
+    readonly protocol: string,
+    readonly transport: string,
+    readonly host: string,
+    readonly port: number | null,
+    params: ParamsRange,
+  ) {
+    this.#params = params;
+  }
+
+  get params(): SipParams {
+    return this.#params.params;
+  }
 }
 
 function protocolAt(t: string, b: Codes, p1: number, p1z: number, p2: number, p2z: number): string {
