@@ -33,6 +33,12 @@ test('effective list: remove built-ins by text (any case), add substrings and ex
   assert.equal(m.match('X'), 'x');
   assert.equal(m.match('xy'), null);
   assert.equal(createUserAgentMatcher(effectiveUserAgents({ builtin: false })).match('friendly-scanner'), null);
+  // Configured entries are literal text, whatever characters they hold (they meet one regex together).
+  const literal = createUserAgentMatcher(effectiveUserAgents({ builtin: false, add: ['a.b', 'x(y', 'c++', '[1]', 'back\\slash', 'p|q', '^z$'] }));
+  for (const ua of ['a.b', 'X(Y 2', 'c++ dialer', 'ua [1]', 'back\\slash', 'p|q', 'a ^z$ b']) assert.notEqual(literal.match(ua), null, ua);
+  for (const ua of ['axb', 'xy', 'c', '1', 'backslash', 'p', 'q', 'z']) assert.equal(literal.match(ua), null, ua);
+  // Of two entries that both match, the one listed first names the hit.
+  assert.equal(createUserAgentMatcher(effectiveUserAgents({ builtin: false, add: ['vicious', 'sipvicious'] })).match('sipvicious'), 'vicious');
   assert.equal(effectiveUserAgents().length, BUILTIN_USER_AGENTS.length);
 });
 
