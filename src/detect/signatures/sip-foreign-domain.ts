@@ -30,6 +30,8 @@ export function createForeignDomainSignature(domains: readonly string[]): Signat
       if (method !== 'REGISTER' && method !== 'INVITE') return null;
       const uri = r.msg.uri;
       if (!uri || (uri.scheme !== 'sip' && uri.scheme !== 'sips')) return null;
+      // A host written as configured (the usual case) is settled without canonicalising it.
+      if (ours.has(uri.host)) return null;
       const host = canonicalDomain(uri.host);
       if (ours.has(host)) return null;
       if (method === 'INVITE' && (host === '' || normalizeIp(host) !== null)) return null;

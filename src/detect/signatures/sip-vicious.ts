@@ -60,14 +60,10 @@ export function createSipviciousSignature(): Signature {
       const r = sipRequestOf(event);
       if (!r) return null;
       let weight = 0;
-      const seen: string[] = [];
-      for (const ind of INDICATORS) {
-        if (ind.test(r.msg)) {
-          weight += ind.weight;
-          seen.push(ind.name);
-        }
-      }
+      for (const ind of INDICATORS) if (ind.test(r.msg)) weight += ind.weight;
       if (weight < WEIGHT_TO_FLAG) return null;
+      // Named only for a flagged request (the tests are cheap and their answers cached by the message).
+      const seen = INDICATORS.filter((ind) => ind.test(r.msg)).map((ind) => ind.name);
       return sipOffense(SIPVICIOUS_ID, r.ev, r.ev.src.ip, {
         kind: 'scanner',
         detail: `${r.msg.method} with SIPVicious fingerprints: ${seen.join(', ')}`,
