@@ -13,12 +13,16 @@ export const DISPATCH_ID = 'asterisk-log';
 
 export function asteriskLogDispatch(members: readonly LogSignature[]): Signature {
   const anyStart = members.filter((m) => !m.messageStarts);
-  const byFirstChar = new Map<number, LogSignature[]>();
+  // Indexed by the first character's code (an array: a Map lookup cost a builtin call per line);
+  // every entry starts as the members that take any message, and a message starting past the
+  // table's end meets only those.
+  const byFirstChar: LogSignature[][] = Array.from({ length: 128 }, () => anyStart);
   for (const m of members) {
     for (const start of m.messageStarts ?? []) {
       const c = start.charCodeAt(0);
+      if (c >= byFirstChar.length) throw new Error(`messageStarts must begin with an ASCII character: ${JSON.stringify(start)}`);
       // In registration order, with the members that take any message.
-      byFirstChar.set(c, members.filter((x) => !x.messageStarts || x.messageStarts.some((s) => s.charCodeAt(0) === c)));
+      byFirstChar[c] = members.filter((x) => !x.messageStarts || x.messageStarts.some((s) => s.charCodeAt(0) === c));
     }
   }
   return {
@@ -27,7 +31,7 @@ export function asteriskLogDispatch(members: readonly LogSignature[]): Signature
     match(ev) {
       const line = asteriskLineOf(ev);
       if (!line) return null;
-      const offered = byFirstChar.get(line.message.charCodeAt(0)) ?? anyStart;
+      const offered = byFirstChar[line.message.charCodeAt(0)] ?? anyStart;
       for (let i = 0; i < offered.length; i++) {
         const o = offered[i].match(ev);
         if (o) return o;
