@@ -135,6 +135,39 @@ test('Detection reads batches when a source has them, and offers events only to 
   assert.deepEqual(offered, ['log:log-line', 'any:log-line', 'log:log-line', 'any:log-line', 'log:log-line', 'any:log-line']);
 });
 
+test('SIP packets from a source our own ban covers skip the signatures; others, and the PBX\'s answers to it, do not', async () => {
+  const clock = new FakeClock(Date.UTC(2026, 10, 27, 5));
+  const scanner = '198.51.100.7';
+  const options = (from: string): RawEvent => ({
+    type: 'sip', source: 'capture', at: clock.now(), transport: 'udp',
+    src: { ip: from, port: 5060 }, dst: { ip: '192.0.2.1', port: 5060 },
+    payload: Buffer.from(`OPTIONS sip:100@192.0.2.1 SIP/2.0\r\nVia: SIP/2.0/UDP ${from}:5060;branch=z9hG4bK-1\r\nFrom: <sip:100@1.1.1.1>;tag=1\r\nTo: <sip:100@1.1.1.1>\r\nCall-ID: 1\r\nCSeq: 1 OPTIONS\r\nUser-Agent: friendly-scanner\r\nContent-Length: 0\r\n\r\n`, 'latin1'),
+  });
+  const answer: RawEvent = {
+    type: 'sip', source: 'capture', at: clock.now(), transport: 'udp',
+    src: { ip: '192.0.2.1', port: 5060 }, dst: { ip: scanner, port: 5060 },
+    payload: Buffer.from('SIP/2.0 404 Not Found\r\nVia: SIP/2.0/UDP x;branch=z9hG4bK-1\r\nCall-ID: 1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n', 'latin1'),
+  };
+  const events = [options(scanner), options(scanner), options(scanner), options('203.0.113.9'), answer, options(scanner)];
+  const seen: string[] = [];
+  const spy: Signature = { id: 'spy', eventTypes: ['sip'], match: (ev) => (ev.type === 'sip' && seen.push(ev.src.ip), null) };
+  const banned: string[] = [];
+  const bans = { banMany: async (reqs: { target: string }[]) => (reqs.forEach((r) => banned.push(r.target)), { banned: [], refused: [] }) } as unknown as BanService;
+  const source: EventSource = { id: 'capture', stats: createStats(), async *events() { yield* events; } };
+  const config = configSchema.parse({});
+  const detection = new Detection({
+    config, sources: [source], signatures: [...configuredSignatures(config), spy], bans: () => bans,
+    store: { offenderBans: () => 0 } as unknown as Store, clock, log: silentLogger, isFriend: () => false,
+  });
+  await detection.start();
+  await detection.stop();
+  assert.equal(detection.counts.events, 6);
+  assert.deepEqual(seen, [scanner, '203.0.113.9', '192.0.2.1'], 'after its ban, only the other sender and the PBX were judged');
+  assert.deepEqual(banned, [scanner, '203.0.113.9']);
+  // 3 skipped packets, plus each judged scanner packet's second hit (sip-vicious after sip-scanner-ua).
+  assert.equal(detection.status().engine.alreadyBanned, 5);
+});
+
 test('an offense the engine cannot judge (the store failing) is counted and the source goes on', async () => {
   const clock = new FakeClock(Date.UTC(2026, 10, 27, 5));
   const lines = [1, 2, 3, 4, 5, 6].map(wrongPassword);

@@ -156,6 +156,10 @@ export class Detection {
   /** One event through every signature; synchronous, so a flood cannot interleave half-counted state. */
   handle(ev: RawEvent): void {
     this.counts.events++;
+    // A packet from a source our own ban covers changes nothing (the engine would only count its
+    // offenses), and capture sees a banned scanner's flood before the firewall drops it: such a
+    // packet skips the signatures. Only a packet's sender is looked at; a response's sender is the PBX.
+    if (ev.type === 'sip' && this.engine.isCovered(ev.src.ip, ev.at)) return;
     for (const sig of this.signaturesFor[ev.type]) {
       let o: Offense | null = null;
       try {

@@ -29,7 +29,7 @@ export interface EngineStats {
   joinedAttempts: number;
   /** Offenses from configured friends, ignored. */
   friendOffenses: number;
-  /** Offenses from a source our own ban already covers. */
+  /** Offenses, and SIP packets whose signatures were skipped (isCovered), from a source our own ban already covers. */
   alreadyBanned: number;
   /** Decisions per rule id. */
   decisions: Record<string, number>;
@@ -75,6 +75,19 @@ export class DetectionEngine {
 
   isLearnedFriend(ip: string, at: number): boolean {
     return this.config.detect.learn_friends.enabled && this.learned.isFriend(ip, at);
+  }
+
+  /**
+   * True while a ban this engine decided covers `ip` at event time `at`, so nothing from it can
+   * change a decision: the caller may skip judging its packets. Counted and kept fresh as an offense
+   * from it would be (so a banned flooder's state does not expire into a second decision).
+   */
+  isCovered(ip: string, at: number): boolean {
+    const s = this.sources.get(ip);
+    if (s === undefined || s.bannedUntil <= at) return false;
+    this.sources.touch(ip, this.deps.clock.now());
+    this.stats.alreadyBanned++;
+    return true;
   }
 
   offense(o: Offense): Decision[] {
