@@ -165,7 +165,7 @@ test('SIP packets from a source our own ban covers skip the signatures; others, 
   assert.deepEqual(seen, [scanner, '203.0.113.9', '192.0.2.1'], 'after its ban, only the other sender and the PBX were judged');
   assert.deepEqual(banned, [scanner, '203.0.113.9']);
   // 3 skipped packets, plus each judged scanner packet's second hit (sip-vicious after sip-scanner-ua).
-  assert.equal(detection.status().engine.alreadyBanned, 5);
+  assert.equal((detection.status() as { engine: { alreadyBanned: number } }).engine.alreadyBanned, 5);
 });
 
 test('an offense the engine cannot judge (the store failing) is counted and the source goes on', async () => {
