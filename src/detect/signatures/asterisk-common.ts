@@ -1,8 +1,9 @@
-// Helpers shared by the Asterisk signatures: refusal counters, safe text, IP extraction.
+// Helpers shared by the Asterisk signatures: refusal counters, accounts, IP extraction.
 import { normalizeIp } from '../../core/ip.ts';
 import type { Offense, OffenseKind, RawEvent } from '../../core/types.ts';
 import type { Signature } from '../signature.ts';
 import { parseStamp, type AsteriskLine } from './asterisk-line.ts';
+import { safeText } from './safe-text.ts';
 
 /** Why a line that looked like an attack was refused instead of producing an offense. */
 export type RefusalReason =
@@ -39,22 +40,6 @@ export const LOG_LINES: readonly RawEvent['type'][] = ['log-line'];
 
 /** The counters for callers that pass none; the daemon passes its own, which `status` shows. */
 export const asteriskStats = new AsteriskSignatureStats();
-
-/** Same as /^[\x20-\x7e\u00a0-\uffff]*$/, without a regex call for the short strings it sees. */
-function isPrintable(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x20 || (c > 0x7e && c < 0xa0)) return false;
-  }
-  return true;
-}
-
-/** Attacker text made printable and short, for `detail` and `account` (never spread into a log record). */
-export function safeText(s: string, max = 64): string {
-  if (s.length <= max && isPrintable(s)) return s;
-  const clean = s.replace(/[^\x20-\x7e\u00a0-\uffff]/g, '?');
-  return clean.length > max ? `${clean.slice(0, max)}…` : clean;
-}
 
 /** An account name, or undefined for the empty and placeholder values Asterisk writes. */
 export function accountOf(s: string | undefined): string | undefined {

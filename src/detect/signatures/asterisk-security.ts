@@ -7,7 +7,8 @@
 import { normalizeIp } from '../../core/ip.ts';
 import type { Offense, RawEvent } from '../../core/types.ts';
 import type { Signature } from '../signature.ts';
-import { LOG_LINES, accountOf, asteriskStats, chanSipAttempt, lineOffense, safeText, type AsteriskSignatureStats, type LogSignature } from './asterisk-common.ts';
+import { LOG_LINES, accountOf, asteriskStats, chanSipAttempt, lineOffense, type AsteriskSignatureStats, type LogSignature } from './asterisk-common.ts';
+import { safeText } from './safe-text.ts';
 import { asteriskLineOf } from './asterisk-line.ts';
 import { kindOf, parseSecurityMessage, splitAddress } from './asterisk-security-events.ts';
 

@@ -7,8 +7,9 @@
 // exactly once, else the line is refused and counted ('ambiguous marker').
 import type { Offense, OffenseKind, RawEvent } from '../../core/types.ts';
 import {
-  IP_TEXT, LOG_LINES, asteriskStats, chanSipAttempt, lineOffense, occurrences, safeText, sipUserOf, type AsteriskSignatureStats, type LogSignature,
+  IP_TEXT, LOG_LINES, asteriskStats, chanSipAttempt, lineOffense, occurrences, sipUserOf, type AsteriskSignatureStats, type LogSignature,
 } from './asterisk-common.ts';
+import { safeText } from './safe-text.ts';
 import { asteriskLineOf, textAt, type AsteriskLine } from './asterisk-line.ts';
 
 /** The line, when Asterisk logged it at an alert level from a SIP module (never VERBOSE/DEBUG echoes). */

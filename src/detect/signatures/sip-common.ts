@@ -4,6 +4,7 @@
 import { normalizeIp } from '../../core/ip.ts';
 import type { Offense, OffenseKind, RawEvent } from '../../core/types.ts';
 import { parseSip, type SipMessage, type SipParseError } from '../../sip/index.ts';
+import { safeText } from './safe-text.ts';
 
 type SipEvent = Extract<RawEvent, { type: 'sip' }>;
 
@@ -37,12 +38,6 @@ export function sipResponseOf(ev: RawEvent): { ev: SipEvent; msg: SipMessage } |
   return msg && msg.kind === 'response' ? { ev: ev as SipEvent, msg } : null;
 }
 
-/** Attacker text made printable and short (never spread into a log record). */
-export function clean(s: string, max = 64): string {
-  const printable = s.replace(/[^\x20-\x7e\u00a0-\u00ff]/g, '?');
-  return printable.length > max ? `${printable.slice(0, max)}…` : printable;
-}
-
 export interface SipOffenseParts {
   kind: OffenseKind;
   detail: string;
@@ -59,9 +54,9 @@ export function sipOffense(signature: string, ev: SipEvent, ip: string, parts: S
   const addr = normalizeIp(ip);
   if (!addr) return null;
   const o: Offense = { ip: addr, kind: parts.kind, signature, at: ev.at, detail: parts.detail };
-  if (parts.account) o.account = clean(parts.account);
-  if (parts.attempt) o.attempt = clean(parts.attempt, 160);
-  if (parts.callId) o.callId = clean(parts.callId, 128);
+  if (parts.account) o.account = safeText(parts.account);
+  if (parts.attempt) o.attempt = safeText(parts.attempt, 160);
+  if (parts.callId) o.callId = safeText(parts.callId, 128);
   return o;
 }
 

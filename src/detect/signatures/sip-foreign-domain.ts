@@ -10,7 +10,8 @@
 
 import { normalizeIp } from '../../core/ip.ts';
 import type { Signature } from '../signature.ts';
-import { attemptOf, clean, sipOffense, sipRequestOf } from './sip-common.ts';
+import { safeText } from './safe-text.ts';
+import { attemptOf, sipOffense, sipRequestOf } from './sip-common.ts';
 
 export const FOREIGN_DOMAIN_ID = 'sip-foreign-domain';
 
@@ -37,7 +38,7 @@ export function createForeignDomainSignature(domains: readonly string[]): Signat
       if (method === 'INVITE' && (host === '' || normalizeIp(host) !== null)) return null;
       return sipOffense(FOREIGN_DOMAIN_ID, r.ev, r.ev.src.ip, {
         kind: 'foreign-domain',
-        detail: `${method} for foreign domain "${clean(uri.host)}"`,
+        detail: `${method} for foreign domain "${safeText(uri.host)}"`,
         account: method === 'REGISTER' ? r.msg.to?.user : uri.user,
         attempt: attemptOf(r.msg),
         callId: r.msg.callId,

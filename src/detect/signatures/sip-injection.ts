@@ -7,7 +7,8 @@
 
 import type { SipMessage } from '../../sip/index.ts';
 import type { Signature } from '../signature.ts';
-import { attemptOf, clean, sipOffense, sipRequestOf } from './sip-common.ts';
+import { safeText } from './safe-text.ts';
+import { attemptOf, sipOffense, sipRequestOf } from './sip-common.ts';
 
 export const INJECTION_ID = 'sip-injection';
 
@@ -87,7 +88,7 @@ export function createInjectionSignature(): Signature {
         const [label, value] = hit;
         return sipOffense(INJECTION_ID, r.ev, r.ev.src.ip, {
           kind: 'injection',
-          detail: `${r.msg.method} with SQL injection in ${label}: ${clean(value)}`,
+          detail: `${r.msg.method} with SQL injection in ${label}: ${safeText(value)}`,
           account: r.msg.to?.user,
           attempt: attemptOf(r.msg),
           callId: r.msg.callId,

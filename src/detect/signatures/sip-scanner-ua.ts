@@ -2,7 +2,8 @@
 
 import type { Signature } from '../signature.ts';
 import { createUserAgentMatcher, type UserAgentEntry } from './scanner-user-agents.ts';
-import { attemptOf, clean, sipOffense, sipRequestOf } from './sip-common.ts';
+import { safeText } from './safe-text.ts';
+import { attemptOf, sipOffense, sipRequestOf } from './sip-common.ts';
 
 export const SCANNER_UA_ID = 'sip-scanner-ua';
 
@@ -19,7 +20,7 @@ export function createScannerUaSignature(entries: readonly UserAgentEntry[]): Si
         if (hit !== null) {
           return sipOffense(SCANNER_UA_ID, r.ev, r.ev.src.ip, {
             kind: 'scanner',
-            detail: `${r.msg.method} with User-Agent "${clean(ua)}" (list entry "${hit}")`,
+            detail: `${r.msg.method} with User-Agent "${safeText(ua)}" (list entry "${hit}")`,
             account: r.msg.to?.user,
             attempt: attemptOf(r.msg),
             callId: r.msg.callId,
