@@ -112,7 +112,12 @@ export class SipMessage {
 
   /** The first value of a header (any case, compact or full name), or null. */
   header(name: string): string | null {
-    const i = this.find(headerKey(name), 0);
+    return this.first(headerKey(name));
+  }
+
+  /** The first value of the header `key` names, or null. */
+  private first(key: HeaderKey): string | null {
+    const i = this.find(key, 0);
     return i < 0 ? null : this.valueAt(i);
   }
 
@@ -226,8 +231,7 @@ export class SipMessage {
   }
 
   get callId(): string | null {
-    const i = this.find(KEY.callId, 0);
-    return i < 0 ? null : this.valueAt(i);
+    return this.first(KEY.callId);
   }
 
   get cseq(): CSeq | null {
@@ -241,8 +245,7 @@ export class SipMessage {
   }
 
   get userAgent(): string | null {
-    const i = this.find(KEY.userAgent, 0);
-    return i < 0 ? null : this.valueAt(i);
+    return this.first(KEY.userAgent);
   }
 
   get authorization(): DigestCredentials | null {
