@@ -39,10 +39,9 @@ function isAlpha(c: number): boolean {
 }
 
 /**
- * `name=value, name="quoted, value", flag` in [a, z): names lower-cased, the first one wins; the
- * first MAX_PARAMS named items are read (repeats count, so the known fields and `out` see the same
- * items), of at most 4 * MAX_PARAMS items. The known fields land in `values`, every parameter in
- * `out` when given.
+ * `name=value, name="quoted, value", flag` in [a, z): names lower-cased, the first one wins; at most
+ * 4 * MAX_PARAMS items are read. The known fields always land in `values` (no run of other items can
+ * hide the username or qop), and in `out` when given, which takes other names up to MAX_PARAMS entries.
  * The searches for ',', '=', '"' and '\\' use the text's native indexOf (a JS loop over a Buffer costs
  * ~10 instructions a byte here); each remembers where it stopped and searches again only once
  * passed, so `a,a,a,...` stays linear, and a search that runs past z means none is left in range.
@@ -53,8 +52,7 @@ function readAuthParams(t: string, b: Codes, a: number, z: number, out: SipParam
   let comma = -1;
   let escape = -1;
   let i = a;
-  let count = 0;
-  for (let items = 0; i < z && count < MAX_PARAMS && items < 4 * MAX_PARAMS; items++) {
+  for (let items = 0; i < z && items < 4 * MAX_PARAMS; items++) {
     let c = b[i];
     while (i < z && (c === 44 || c === 32 || c === 9)) c = b[++i];
     if (i >= z) break;
@@ -90,10 +88,7 @@ function readAuthParams(t: string, b: Codes, a: number, z: number, out: SipParam
     }
     const ns = skipWs(b, start, nameEnd);
     const ne = trimEnd(b, ns, nameEnd);
-    if (ne > ns) {
-      record(t, b, ns, ne, value, out);
-      count++;
-    }
+    if (ne > ns) record(t, b, ns, ne, value, out);
   }
 }
 
@@ -116,7 +111,7 @@ function record(t: string, b: Codes, a: number, z: number, value: string, out: S
     if (values[field] !== null) return;
     values[field] = value;
     out?.set(FIELD_WORDS[field].out, value);
-  } else if (out !== null) {
+  } else if (out !== null && out.size < MAX_PARAMS) {
     const name = lowerSlice(t, b, a, z);
     if (!out.has(name)) out.set(name, value);
   }

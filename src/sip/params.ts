@@ -6,12 +6,14 @@ import type { SipParams } from './types.ts';
 
 /**
  * Bounds on what one header may expand into: real messages carry a handful of parameters and list
- * items; a 64 KiB header of `;a;b;c...` or `<x>,<y>,...` must not cost more than this many.
+ * items; a 64 KiB header of `;a;b;c...` or `<x>,<y>,...` must not cost more than this many. A
+ * parameter list is read for at most 4 * MAX_PARAMS segments, and keeps at most MAX_PARAMS names
+ * besides the common ones (tag, branch, rport, received, transport), which are never pushed out.
  */
 export const MAX_PARAMS = 64;
 export const MAX_LIST_ITEMS = 64;
 
-/** Parses `;a=1;b;c="x;y"` (leading ';' optional) into lower-cased names; quoted values are unquoted; first MAX_PARAMS only. */
+/** Parses `;a=1;b;c="x;y"` (leading ';' optional) into lower-cased names; quoted values are unquoted; bounded as MAX_PARAMS says. */
 export function parseParams(text: string): SipParams {
   return paramsAt(text, codesOf(text), 0, text.length);
 }
@@ -65,15 +67,17 @@ export function commonParamsAt(t: string, b: Codes, a: number, z: number): void 
 
 /**
  * The one reader behind paramsAt and commonParamsAt, so both see the same parameters: the first
- * MAX_PARAMS non-empty segments (empty ones, `;;;;`, are skipped without counting), a name's first
- * occurrence wins. Every segment is read once, so `;a;a;a;...` stays linear. With `out` null only
- * the common names' values are cut out.
+ * 4 * MAX_PARAMS segments (a segment with nothing in it, `;;`, is skipped without counting; one of
+ * blanks or `=v` counts), a name's first occurrence wins. A common name is always kept, so no run
+ * of other parameters can hide a Via's received= (the reflection guard of sip-auth) or a tag; other
+ * names fill `out` up to MAX_PARAMS entries. Every segment is read once, so `;a;a;a;...` stays
+ * linear. With `out` null only the common names' values are cut out.
  */
 function readParams(t: string, b: Codes, a: number, z: number, out: SipParams | null): void {
   const found = commonValues;
   found[0] = found[1] = found[2] = found[3] = found[4] = null;
   let i = a;
-  for (let segments = 0; i < z && segments < MAX_PARAMS; ) {
+  for (let segments = 0; i < z && segments < 4 * MAX_PARAMS; ) {
     if (b[i] === 59) {
       i++;
       continue;
@@ -90,7 +94,7 @@ function readParams(t: string, b: Codes, a: number, z: number, out: SipParams | 
     const ns = skipWs(b, i, nameEnd);
     const ne = trimEnd(b, ns, nameEnd);
     const common = ne > ns ? commonIndex(b, ns, ne) : -1;
-    const wanted = common >= 0 ? found[common] === null : out !== null && ne > ns;
+    const wanted = common >= 0 ? found[common] === null : out !== null && ne > ns && out.size < MAX_PARAMS;
     let value = '';
     if (eq >= 0) {
       let v = eq + 1;
