@@ -135,7 +135,7 @@ test('Detection reads batches when a source has them, and offers events only to 
   assert.deepEqual(offered, ['log:log-line', 'any:log-line', 'log:log-line', 'any:log-line', 'log:log-line', 'any:log-line']);
 });
 
-test('SIP packets from a source our own ban covers skip the signatures; others, and the PBX\'s answers to it, do not', async () => {
+test('SIP requests from a source our own ban covers skip the signatures; other senders and every response do not', async () => {
   const clock = new FakeClock(Date.UTC(2026, 10, 27, 5));
   const scanner = '198.51.100.7';
   const options = (from: string): RawEvent => ({
@@ -148,7 +148,9 @@ test('SIP packets from a source our own ban covers skip the signatures; others, 
     src: { ip: '192.0.2.1', port: 5060 }, dst: { ip: scanner, port: 5060 },
     payload: Buffer.from('SIP/2.0 404 Not Found\r\nVia: SIP/2.0/UDP x;branch=z9hG4bK-1\r\nCall-ID: 1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n', 'latin1'),
   };
-  const events = [options(scanner), options(scanner), options(scanner), options('203.0.113.9'), answer, options(scanner)];
+  // The banned address answering as a server (a response from it): still read.
+  const itsAnswer: RawEvent = { ...answer, src: { ip: scanner, port: 5060 }, dst: { ip: '192.0.2.1', port: 5060 }, payload: Buffer.from(answer.payload) };
+  const events = [options(scanner), options(scanner), options(scanner), options('203.0.113.9'), answer, itsAnswer, options(scanner)];
   const seen: string[] = [];
   const spy: Signature = { id: 'spy', eventTypes: ['sip'], match: (ev) => (ev.type === 'sip' && seen.push(ev.src.ip), null) };
   const banned: string[] = [];
@@ -161,8 +163,8 @@ test('SIP packets from a source our own ban covers skip the signatures; others, 
   });
   await detection.start();
   await detection.stop();
-  assert.equal(detection.counts.events, 6);
-  assert.deepEqual(seen, [scanner, '203.0.113.9', '192.0.2.1'], 'after its ban, only the other sender and the PBX were judged');
+  assert.equal(detection.counts.events, 7);
+  assert.deepEqual(seen, [scanner, '203.0.113.9', '192.0.2.1', scanner], 'after its ban, its requests are not judged; the other sender and every response are');
   assert.deepEqual(banned, [scanner, '203.0.113.9']);
   // 3 skipped packets, plus each judged scanner packet's second hit (sip-vicious after sip-scanner-ua).
   assert.equal((detection.status() as { engine: { alreadyBanned: number } }).engine.alreadyBanned, 5);

@@ -10,6 +10,7 @@ import { engineConfigFrom } from './detect/rules/config.ts';
 import { signaturesByType, type Signature } from './detect/signature.ts';
 import type { AsteriskSignatureStats, RefusalReason } from './detect/signatures/asterisk-common.ts';
 import type { BanService } from './service/bans.ts';
+import { isResponseStart } from './sip/index.ts';
 import { SourceSetupError, type EventSource } from './sources/source.ts';
 import type { Store } from './store/store.ts';
 import type { Clock } from './core/clock.ts';
@@ -156,10 +157,11 @@ export class Detection {
   /** One event through every signature; synchronous, so a flood cannot interleave half-counted state. */
   handle(ev: RawEvent): void {
     this.counts.events++;
-    // A packet from a source our own ban covers changes nothing (the engine would only count its
+    // A request from a source our own ban covers changes nothing (the engine would only count its
     // offenses), and capture sees a banned scanner's flood before the firewall drops it: such a
-    // packet skips the signatures. Only a packet's sender is looked at; a response's sender is the PBX.
-    if (ev.type === 'sip' && this.engine.isCovered(ev.src.ip, ev.at)) return;
+    // request skips the signatures. Responses are always read: the auth signatures judge a
+    // response's destination, and a server we banned may still answer others' guesses.
+    if (ev.type === 'sip' && !isResponseStart(ev.payload) && this.engine.isCovered(ev.src.ip, ev.at)) return;
     for (const sig of this.signaturesFor[ev.type]) {
       let o: Offense | null = null;
       try {

@@ -29,7 +29,7 @@ export interface EngineStats {
   joinedAttempts: number;
   /** Offenses from configured friends, ignored. */
   friendOffenses: number;
-  /** Offenses, and SIP packets whose signatures were skipped (isCovered), from a source our own ban already covers. */
+  /** Offenses, and SIP requests whose signatures were skipped (isCovered), from a source our own ban already covers. */
   alreadyBanned: number;
   /** Decisions per rule id. */
   decisions: Record<string, number>;

@@ -139,6 +139,13 @@ function parseStatusLine(text: string, buf: Buffer, pos: number, sp1: number, en
   return null;
 }
 
+/** True when the bytes begin a response (`SIP/2.0 ...`, any case, after keep-alive CR/LFs): no parse. */
+export function isResponseStart(buf: Buffer): boolean {
+  let pos = 0;
+  while (pos < buf.length && (buf[pos] === 13 || buf[pos] === 10)) pos++;
+  return isSipSlash(buf, pos);
+}
+
 // RFC 3261 §7.1: the version is case-insensitive (sent upper-case). Bit 0x20 folds ASCII case.
 function isSipSlash(buf: Buffer, at: number): boolean {
   return (buf[at] | 0x20) === 115 && (buf[at + 1] | 0x20) === 105 && (buf[at + 2] | 0x20) === 112 && buf[at + 3] === 47;
