@@ -16,7 +16,7 @@ import { attemptOf, sipOffense, sipRequestOf } from './sip-common.ts';
 export const FOREIGN_DOMAIN_ID = 'sip-foreign-domain';
 
 function canonicalDomain(d: string): string {
-  return d.trim().toLowerCase().replace(/\.$/, '');
+  return d.trim().toLowerCase().replace(/\.+$/, '');
 }
 
 export function createForeignDomainSignature(domains: readonly string[]): Signature {

@@ -4,7 +4,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { BUILTIN_USER_AGENTS, createUserAgentMatcher, effectiveUserAgents } from './scanner-user-agents.ts';
 import { looksLikeSqlInjection, SQL_NEEDS, SQL_PATTERNS } from './sip-injection.ts';
+import { createForeignDomainSignature } from './sip-foreign-domain.ts';
 import { isSipviciousTag } from './sip-vicious.ts';
+import type { RawEvent } from '../../core/types.ts';
 
 test('the built-in list holds every entry the firewall compiler and the signature rely on', () => {
   const texts = new Map(BUILTIN_USER_AGENTS.map((e) => [e.text, e.match]));
@@ -106,4 +108,16 @@ test('SQL injection check stays fast on long hostile values (no regex backtracki
   }
   assert.ok(looksLikeSqlInjection("x' union   all  select 1"));
   assert.ok(looksLikeSqlInjection('1 union/**/select 2'));
+});
+
+test('foreign domain: configured and requested domains compare without case, blanks or trailing dots', () => {
+  const register = (uri: string): RawEvent => ({
+    type: 'sip', source: 'test', at: 0, transport: 'udp', src: { ip: '203.0.113.5', port: 5060 }, dst: { ip: '192.0.2.1', port: 5060 },
+    payload: Buffer.from(`REGISTER ${uri} SIP/2.0\r\nVia: SIP/2.0/UDP x;branch=z9hG4bK1\r\nTo: <sip:100@x>\r\nCall-ID: c\r\nCSeq: 1 REGISTER\r\n\r\n`, 'latin1'),
+  });
+  for (const configured of ['example.com', 'Example.COM.', ' example.com.. ']) {
+    const sig = createForeignDomainSignature([configured]);
+    for (const ours of ['sip:example.com', 'sip:EXAMPLE.com.', 'sip:example.com..']) assert.equal(sig.match(register(ours)), null, `${configured} / ${ours}`);
+    assert.equal(sig.match(register('sip:example.org'))?.kind, 'foreign-domain', configured);
+  }
 });
