@@ -28,6 +28,11 @@ export function indexIn(b: Codes, c: number, a: number, z: number): number {
   return -1;
 }
 
+/** An ASCII letter, A-Z or a-z. */
+export function isLetter(c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+}
+
 /** text[a, z) as String#toLowerCase gives it; no call when nothing in it has a lower case. */
 export function lowerSlice(t: string, b: Codes, a: number, z: number): string {
   for (let k = a; k < z; k++) {

@@ -2,7 +2,7 @@
 // read in place from a range [a, z) of a text and its char codes (codes.ts), like the other fields.
 
 import type { DigestCredentials, SipParams } from './types.ts';
-import { type Codes, codesOf, isWord, isWs, lowerSlice, skipWs, trimEnd, word, type Word } from './codes.ts';
+import { type Codes, codesOf, isLetter, isWord, isWs, lowerSlice, skipWs, trimEnd, word, type Word } from './codes.ts';
 import { lastQuotedEnd, MAX_PARAMS, readQuotedAt } from './params.ts';
 
 /** Parses credentials; null when there is no scheme token. Parameters may be quoted or tokens. */
@@ -22,20 +22,16 @@ export function digestAt(t: string, b: Codes, a0: number, z0: number): DigestCre
   const z = trimEnd(b, a, z0);
   // The scheme: ALPHA *(ALPHA / DIGIT / "_" / "-"), then whitespace or the end.
   let k = a;
-  if (k >= z || !isAlpha(b[k])) return null;
+  if (k >= z || !isLetter(b[k])) return null;
   for (k++; k < z; k++) {
     const c = b[k];
-    if (!(isAlpha(c) || (c >= 48 && c <= 57) || c === 95 || c === 45)) break;
+    if (!(isLetter(c) || (c >= 48 && c <= 57) || c === 95 || c === 45)) break;
   }
   if (k < z && !isWs(b[k])) return null;
   const scheme = isWord(b, a, k, DIGEST) ? DIGEST.out : t.slice(a, k);
   const from = skipWs(b, k, z);
   readAuthParams(t, b, from, z, null);
   return new Credentials(scheme, values, t, b, from, z);
-}
-
-function isAlpha(c: number): boolean {
-  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 }
 
 /**

@@ -3,6 +3,8 @@
 // size; CRLFs between messages are keep-alives (RFC 5626 §3.5.1). The reassembler (tcp-stream.ts)
 // feeds the in-order bytes of one direction of one connection here.
 
+import { isLetter } from '../../sip/codes.ts';
+
 /** The longest start line we accept: longer lines are not SIP (or not worth reading). */
 export const MAX_START_LINE = 2048;
 
@@ -113,8 +115,6 @@ function lastLineStart(buf: Buffer, from: number): number {
   framingWork.bytesScanned += buf.length - Math.max(lf, 0); // from the end back to the LF, or all of buf
   return Math.max(from + 1, lf + 1);
 }
-
-const isLetter = (b: number): boolean => (b >= 65 && b <= 90) || (b >= 97 && b <= 122);
 
 /**
  * Where the body begins: after the first CRLFCRLF or bare LFLF past the start line, or -1. The
