@@ -8,7 +8,7 @@ import type { Decision, Offense, RawEvent } from './core/types.ts';
 import { DetectionEngine } from './detect/engine.ts';
 import { engineConfigFrom } from './detect/rules/config.ts';
 import { signaturesByType, type Signature } from './detect/signature.ts';
-import type { AsteriskSignatureStats, RefusalReason } from './detect/signatures/asterisk-common.ts';
+import type { AsteriskSignatureStats } from './detect/signatures/asterisk-common.ts';
 import type { BanService } from './service/bans.ts';
 import { isResponseStart } from './sip/index.ts';
 import { SourceSetupError, type EventSource } from './sources/source.ts';
@@ -88,9 +88,9 @@ export class Detection {
 
   private summaryTimer: NodeJS.Timeout | null = null;
   /** Per source, the skip counts by reason already logged. */
-  private readonly skipsLogged = new Map<string, Record<string, number>>();
+  private readonly skipsLogged = new Map<string, Map<string, number>>();
   /** The refused-line counts by reason already logged. */
-  private readonly refusalsLogged = new Map<RefusalReason, number>();
+  private readonly refusalsLogged = new Map<string, number>();
 
   /** Logs what was skipped or refused since the last summary; nothing when nothing changed. */
   private logSummaries(): void {
@@ -101,18 +101,10 @@ export class Detection {
   /** Logs, per source, the inputs skipped since the last summary (malformed frames, records, lines). */
   private logSkips(): void {
     for (const source of this.deps.sources) {
-      const seen = this.skipsLogged.get(source.id) ?? {};
-      const fresh: Record<string, number> = {};
-      let total = 0;
-      for (const [reason, n] of Object.entries(source.stats.skippedByReason)) {
-        const delta = n - (seen[reason] ?? 0);
-        if (delta > 0) {
-          fresh[reason] = delta;
-          total += delta;
-        }
-      }
+      let logged = this.skipsLogged.get(source.id);
+      if (!logged) this.skipsLogged.set(source.id, (logged = new Map()));
+      const { fresh, total } = countsSince(Object.entries(source.stats.skippedByReason), logged);
       if (total === 0) continue;
-      this.skipsLogged.set(source.id, { ...source.stats.skippedByReason });
       this.deps.log.warn({ source: source.id, skipped: total, reasons: fresh }, `${total} inputs skipped (malformed or refused): counted, nobody banned`);
     }
   }
@@ -121,16 +113,7 @@ export class Detection {
   private logRefusals(): void {
     const counts = this.deps.refusals?.refused;
     if (!counts) return;
-    const fresh: Partial<Record<RefusalReason, number>> = {};
-    let total = 0;
-    for (const [reason, n] of counts) {
-      const delta = n - (this.refusalsLogged.get(reason) ?? 0);
-      if (delta > 0) {
-        fresh[reason] = delta;
-        total += delta;
-      }
-      this.refusalsLogged.set(reason, n);
-    }
+    const { fresh, total } = countsSince(counts, this.refusalsLogged);
     if (total === 0) return;
     const why = fresh['ambiguous RemoteAddress'] ? '; someone may be trying to get another address banned' : '';
     this.deps.log.warn({ refused: total, reasons: fresh }, `${total} log lines refused: nobody banned${why}`);
@@ -229,4 +212,19 @@ export class Detection {
       sources: Object.fromEntries(this.deps.sources.map((s) => [s.id, s.stats])),
     };
   }
+}
+
+/** What each count grew by since `logged` (zeros left out) and their sum; brings `logged` up to date. */
+function countsSince(now: Iterable<readonly [string, number]>, logged: Map<string, number>): { fresh: Record<string, number>; total: number } {
+  const fresh: Record<string, number> = {};
+  let total = 0;
+  for (const [reason, n] of now) {
+    const delta = n - (logged.get(reason) ?? 0);
+    if (delta > 0) {
+      fresh[reason] = delta;
+      total += delta;
+    }
+    logged.set(reason, n);
+  }
+  return { fresh, total };
 }
