@@ -9,6 +9,7 @@
 // so a ban of 10.201.0.0/24 (or fd00:5157::/120) covers every sender and never the receiver, and
 // a test can give every probe an address of its own (a kernel ban of one never hides another).
 import { execFile } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 
 const execFileP = promisify(execFile);
@@ -126,6 +127,37 @@ export interface Lab {
 
 let labCount = 0;
 
+/**
+ * The kernel's neighbour (ARP/ND) tables are shared by every namespace and capped by gc_thresh3
+ * (1024 by default). A lab's receiver keeps an entry per sender address it answered, held while a
+ * TCP socket in TIME_WAIT still refers to it (60 s), so a file of tests using hundreds of fresh
+ * addresses (policy.test.ts, one lab per backend) overflowed it ("neighbor table overflow" in the
+ * kernel log) and a sender's replies went nowhere: a probe "wrongly dropped" that no rule dropped.
+ * While any lab is open the caps are raised (never lowered); the last lab puts the old values back.
+ */
+const NEIGHBOUR_ROOM: [string, number][] = [['gc_thresh3', 16384], ['gc_thresh2', 8192]];
+let openLabs = 0;
+const neighbourCaps: [string, string][] = [];
+
+function roomInNeighbourTables(): void {
+  if (openLabs++ > 0) return;
+  for (const family of ['ipv4', 'ipv6']) {
+    for (const [key, want] of NEIGHBOUR_ROOM) {
+      const file = `/proc/sys/net/${family}/neigh/default/${key}`;
+      const had = readFileSync(file, 'utf8').trim();
+      if (Number(had) >= want) continue;
+      neighbourCaps.push([file, had]);
+      writeFileSync(file, String(want));
+    }
+  }
+}
+
+function restoreNeighbourTables(): void {
+  if (--openLabs > 0) return;
+  // In reverse: gc_thresh2 comes down before gc_thresh3.
+  for (const [file, had] of neighbourCaps.splice(0).reverse()) writeFileSync(file, had);
+}
+
 /** Creates sender and receiver namespaces, one veth pair, `senders` sender and `pool` pool addresses. */
 export async function createLab(opts: { senders?: number; pool?: number; prefix?: string } = {}): Promise<Lab> {
   const senders = opts.senders ?? 8;
@@ -138,14 +170,18 @@ export async function createLab(opts: { senders?: number; pool?: number; prefix?
   // Interface names are at most 15 characters: the pid in base 36 keeps them short and unique.
   const vs = `sw${process.pid.toString(36)}x${n}s`;
   const vr = `sw${process.pid.toString(36)}x${n}r`;
+  let destroyed = false;
   const lab: Lab = {
     snd,
     rcv,
     async destroy() {
       await run('ip', ['netns', 'del', snd]);
       await run('ip', ['netns', 'del', rcv]);
+      if (!destroyed) restoreNeighbourTables();
+      destroyed = true;
     },
   };
+  roomInNeighbourTables();
   try {
     await must('ip', ['netns', 'add', snd]);
     await must('ip', ['netns', 'add', rcv]);
