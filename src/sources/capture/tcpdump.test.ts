@@ -24,16 +24,20 @@ function fakeTcpdump(body: string): string {
 describe('capture source', () => {
   it('builds the BPF filter and argv from sip.ports', () => {
     assert.equal(captureFilter([{ from: 5060, to: 5261 }, { from: 5080, to: 5080 }]), '(udp or tcp) and (portrange 5060-5261 or port 5080)');
-    assert.deepEqual(tcpdumpArgs({ interface: 'eth0', ports: [{ from: 5060, to: 5060 }] }), [
-      '-i', 'eth0', '-U', '-n', '-s', '0', '-B', '32768', '--immediate-mode', '-w', '-', '(udp or tcp) and (port 5060)',
-    ]);
+    assert.deepEqual(tcpdumpArgs({ interface: 'eth0', ports: [{ from: 5060, to: 5060 }] }, [], 3), [
+      '-i', 'any', '-y', 'LINUX_SLL2', '-U', '-n', '-s', '0', '-B', '32768', '--immediate-mode', '-w', '-', 'ifindex 3 and (udp or tcp) and (port 5060)',
+    ], 'a named interface is read cooked through any, picked by its index');
     assert.equal(
       captureFilter([{ from: 5060, to: 5060 }], ['192.0.2.1', 'fe80::1%eth0', '2001:db8::1', '192.0.2.1']),
       '(udp or tcp) and (port 5060) and not ((src host 192.0.2.1 or src host fe80::1 or src host 2001:db8::1) and inbound)',
       'an incoming packet claiming one of our own addresses is forged; link-local without scope, no duplicates',
     );
-    assert.equal(tcpdumpArgs({ interface: 'eth0', ports: [{ from: 5060, to: 5060 }] }, ['192.0.2.1']).at(-1), '(udp or tcp) and (port 5060) and not ((src host 192.0.2.1) and inbound)');
+    assert.equal(tcpdumpArgs({ interface: 'eth0', ports: [{ from: 5060, to: 5060 }] }, ['192.0.2.1'], 3).at(-1), 'ifindex 3 and (udp or tcp) and (port 5060) and not ((src host 192.0.2.1) and inbound)');
+    assert.deepEqual(tcpdumpArgs({ interface: 'any', ports: [{ from: 5060, to: 5060 }] }, ['192.0.2.1']).slice(0, 4), ['-i', 'any', '-y', 'LINUX_SLL2']);
+    assert.equal(tcpdumpArgs({ interface: 'any', ports: [{ from: 5060, to: 5060 }] }, ['192.0.2.1']).at(-1), '(udp or tcp) and (port 5060) and not ((src host 192.0.2.1) and inbound)', 'any: every interface');
+    assert.deepEqual(tcpdumpArgs({ interface: 'lo', ports: [{ from: 5060, to: 5060 }] }, ['127.0.0.1']).slice(0, 3), ['-i', 'lo', '-U'], 'lo: its own device');
     assert.equal(tcpdumpArgs({ interface: 'lo', ports: [{ from: 5060, to: 5060 }] }, ['127.0.0.1']).at(-1), '(udp or tcp) and (port 5060)', 'lo: no direction clause');
+    assert.throws(() => tcpdumpArgs({ interface: 'eth0', ports: [{ from: 5060, to: 5060 }] }), /no interface index/);
     assert.throws(() => captureFilter([{ from: 5060, to: 5060 }], ['1.2.3.4 or tcp']), /not an IP address/);
     assert.ok(!tcpdumpArgs({ interface: 'any', ports: [{ from: 5060, to: 5060 }], immediate: false }).includes('--immediate-mode'));
     assert.throws(() => tcpdumpArgs({ interface: '-w/etc/passwd', ports: [{ from: 5060, to: 5060 }] }), /not an interface name/);
@@ -56,39 +60,54 @@ describe('capture source', () => {
     assert.deepEqual(readFileSync(join(dir, 'argv'), 'utf8').trim().split('\n'), tcpdumpArgs({ interface: 'lo', ports: [{ from: 5060, to: 5261 }] }));
   });
 
-  it('restarts tcpdump with the new filter when the host addresses change, and reads on', async () => {
+  it('restarts tcpdump with the new filter when the host addresses or the interface index change, and reads on', async () => {
     const pcap = join(dir, 'moved.pcap');
     const frame = ethernet(ipv4('203.0.113.9', '192.0.2.1', 'udp', udp(5070, 5060, sipMessage('OPTIONS', 'moved-1'))));
     writeFileSync(pcap, pcapFile([{ at: 1_795_000_000_000, data: frame }]));
     // Each run appends its filter (the last argument) to a log, then writes one packet and waits.
     const command = fakeTcpdump(`for last; do :; done; echo "$last" >> "${dir}/filters"; cat "${pcap}"; exec sleep 30`);
     let addresses = ['192.0.2.1'];
+    let index: number | null = 2;
+    const interfaceIndex = (): number => {
+      if (index === null) throw new SourceSetupError('ERR_SOURCE', 'there is no network interface eth0');
+      return index;
+    };
     const infos: unknown[] = [];
     const log = { ...silentLogger, info: (o: unknown) => infos.push(o) } as unknown as typeof silentLogger;
-    const src = captureSource({ interface: 'eth0', ports: [{ from: 5060, to: 5060 }], command, localAddresses: () => addresses, addressCheckMs: 30, log });
+    const src = withRestart(
+      captureSource({ interface: 'eth0', ports: [{ from: 5060, to: 5060 }], command, localAddresses: () => addresses, interfaceIndex, addressCheckMs: 30, log }),
+      { min: 10, max: 50 },
+      silentLogger,
+    );
     const c = collect(src);
     await c.until((ev) => ev.length >= 1);
     addresses = ['192.0.2.7', '192.0.2.1', '192.0.2.1']; // a new address (a repeated one counts once)
     await c.until((ev) => ev.length >= 2);
+    index = null; // the interface is gone: tcpdump stops, and the start waits for it with backoff
+    await c.until(() => src.stats.restarts >= 1);
+    index = 6; // made anew, with a new index
+    await c.until((ev) => ev.length >= 3);
     await c.stop();
     const filters = readFileSync(join(dir, 'filters'), 'utf8').trim().split('\n');
     assert.deepEqual(filters, [
-      '(udp or tcp) and (port 5060) and not ((src host 192.0.2.1) and inbound)',
-      '(udp or tcp) and (port 5060) and not ((src host 192.0.2.7 or src host 192.0.2.1) and inbound)',
-    ], 'one restart, with the new address; no restart while the list stays the same');
-    assert.equal(infos.length, 1);
+      'ifindex 2 and (udp or tcp) and (port 5060) and not ((src host 192.0.2.1) and inbound)',
+      'ifindex 2 and (udp or tcp) and (port 5060) and not ((src host 192.0.2.7 or src host 192.0.2.1) and inbound)',
+      'ifindex 6 and (udp or tcp) and (port 5060) and not ((src host 192.0.2.7 or src host 192.0.2.1) and inbound)',
+    ], 'a restart for each change; none while the list and the index stay the same');
+    assert.equal(infos.length, 1, 'logged: the address change (the interface going is a failure, logged by the restart wrapper)');
+    assert.match(src.stats.lastError ?? '', /no network interface eth0/);
   });
 
   it('tcpdump refused for lack of permission is ERR_NOT_ROOT at start', async () => {
     const command = fakeTcpdump(`echo "tcpdump: eth0: You don't have permission to perform this capture on that device" >&2; exit 1`);
-    const err = await collect(withRestart(captureSource({ interface: 'eth0', ports: [{ from: 5060, to: 5060 }], command }), { min: 10, max: 50 }, silentLogger)).done;
+    const err = await collect(withRestart(captureSource({ interface: 'eth0', ports: [{ from: 5060, to: 5060 }], command, interfaceIndex: () => 2 }), { min: 10, max: 50 }, silentLogger)).done;
     assert.ok(err instanceof SourceSetupError);
     assert.equal(err.code, 'ERR_NOT_ROOT');
   });
 
   it('output that is not pcap fails the attempt (and is retried)', async () => {
     const command = fakeTcpdump(`echo 'this is not a pcap stream at all'; exec sleep 30`);
-    const src = withRestart(captureSource({ interface: 'eth0', ports: [{ from: 5060, to: 5060 }], command }), { min: 10, max: 50 }, silentLogger);
+    const src = withRestart(captureSource({ interface: 'eth0', ports: [{ from: 5060, to: 5060 }], command, interfaceIndex: () => 2 }), { min: 10, max: 50 }, silentLogger);
     const c = collect(src);
     await c.until(() => src.stats.restarts >= 1);
     await c.stop();

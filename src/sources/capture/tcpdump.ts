@@ -4,6 +4,7 @@
 // interface name; no shell is involved. Every statsIntervalMs tcpdump gets SIGUSR1 and writes its
 // counters to stderr; they land in stats.tcpdump, and a kernel drop is logged as a warning.
 import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { AppError } from '../../core/errors.ts';
 import { hostAddresses } from '../../core/host.ts';
@@ -44,6 +45,8 @@ export interface CaptureOptions {
   localAddresses?: () => readonly string[];
   /** How often those addresses are checked for a change, which restarts tcpdump (default 10 s). */
   addressCheckMs?: number;
+  /** The kernel's index of an interface, asked at each tcpdump start (default: /sys/class/net). */
+  interfaceIndex?: (name: string) => number;
 }
 
 /** The capture source's stats: the common counts, tcpdump's own counters and the TCP state. */
@@ -75,9 +78,10 @@ const IFACE = /^[A-Za-z0-9_.:@][A-Za-z0-9_.:@-]{0,14}$/;
  * such an IPv4 packet for a martian), and applies to UDP alike: there it could only make a forged
  * "PBX response" to a victim.
  *
- * The address test comes first on purpose: libpcap 1.10 runs the filter in userland on the first
- * packets after it is set (those already in the ring), where it cannot read the packet type and
- * rejects the packet; so only a packet with our own source address can meet that fate.
+ * The filter runs on a cooked capture (tcpdumpArgs), where `inbound` reads the packet type from the
+ * link header: libpcap 1.10 runs the filter in userland on its first block after it is set, and
+ * there an Ethernet capture's `inbound` (a kernel-only load) rejects every packet it meets, so the
+ * PBX's own first packet was lost at each start.
  */
 export function captureFilter(ports: readonly PortRange[], local: readonly string[] = []): string {
   if (ports.length === 0) throw new AppError('ERR_CONFIG_INVALID', 'sip.ports is empty: capture needs at least one port');
@@ -98,21 +102,50 @@ function addressKey(addresses: readonly string[]): string {
   return [...new Set(addresses)].sort().join(',');
 }
 
-export function tcpdumpArgs(opts: Pick<CaptureOptions, 'interface' | 'ports' | 'immediate'>, local: readonly string[] = []): string[] {
+/**
+ * tcpdump's argv. An interface other than lo is read through the `any` device in Linux cooked v2
+ * form with `ifindex N` in the filter: only a cooked capture carries the packet type in the bytes
+ * the filter reads (see captureFilter), and libpcap offers it on `any` alone. lo keeps its own
+ * device: nothing on lo comes from a link, and libpcap already drops lo's outgoing copy of each
+ * packet there (it sees each twice), so the direction clause would leave nothing; lo gets none.
+ */
+export function tcpdumpArgs(opts: Pick<CaptureOptions, 'interface' | 'ports' | 'immediate'>, local: readonly string[] = [], ifindex?: number): string[] {
   if (!IFACE.test(opts.interface)) {
     throw new AppError('ERR_CONFIG_INVALID', `detect.capture.interface '${opts.interface}' is not an interface name (like eth0, ens3, any)`);
   }
-  // On lo nothing comes from a link, and libpcap already drops lo's outgoing copy of each packet
-  // there (it sees each twice): the direction clause would leave nothing. So lo gets none.
-  const filter = captureFilter(opts.ports, opts.interface === 'lo' ? [] : local);
+  const onLo = opts.interface === 'lo';
+  const onAny = opts.interface === 'any';
+  if (!onLo && !onAny && !(Number.isInteger(ifindex) && ifindex! > 0)) {
+    throw new Error(`tcpdumpArgs: no interface index for ${opts.interface}`); // a caller's bug
+  }
+  const ports = captureFilter(opts.ports, onLo ? [] : local);
+  const filter = onLo || onAny ? ports : `ifindex ${ifindex} and ${ports}`;
+  const device = onLo ? ['-i', 'lo'] : ['-i', 'any', '-y', 'LINUX_SLL2'];
   // -B 32768: a 32 MiB capture buffer. With the default 2 MiB, immediate mode lost up to half of a
   // 200-packet burst ("packets dropped by kernel"), and a dropped packet is an unseen attacker.
-  return ['-i', opts.interface, '-U', '-n', '-s', '0', '-B', '32768', ...(opts.immediate === false ? [] : ['--immediate-mode']), '-w', '-', filter];
+  return [...device, '-U', '-n', '-s', '0', '-B', '32768', ...(opts.immediate === false ? [] : ['--immediate-mode']), '-w', '-', filter];
+}
+
+/** The kernel's index of a network interface in this namespace (what the cooked header carries). */
+export function sysInterfaceIndex(name: string): number {
+  let text: string;
+  try {
+    text = readFileSync(`/sys/class/net/${name}/ifindex`, 'latin1');
+  } catch {
+    throw new SourceSetupError('ERR_SOURCE', `there is no network interface '${name}'`, { hint: 'check detect.capture.interface: `ip link` lists the interfaces (or use any)' });
+  }
+  const index = Number(text.trim());
+  if (!Number.isInteger(index) || index <= 0) throw new SourceSetupError('ERR_SOURCE', `cannot read the index of interface '${name}'`);
+  return index;
 }
 
 export function captureSource(opts: CaptureOptions): EventSource & { stats: CaptureStats } {
-  tcpdumpArgs(opts); // a bad interface name or port fails here, before the first run
+  tcpdumpArgs(opts, [], 1); // a bad interface name or port fails here, before the first run
   const localAddresses = opts.localAddresses ?? hostAddresses;
+  const interfaceIndex = opts.interfaceIndex ?? sysInterfaceIndex;
+  const byIndex = opts.interface !== 'lo' && opts.interface !== 'any';
+  // What the running filter was built from: the host's addresses and the interface's index.
+  const filterKey = (): string => `${addressKey(localAddresses())} ${byIndex ? interfaceIndex(opts.interface) : ''}`;
   const command = opts.command ?? 'tcpdump';
   const id = `capture:${opts.interface}`;
   const log = opts.log ?? silentLogger;
@@ -124,24 +157,34 @@ export function captureSource(opts: CaptureOptions): EventSource & { stats: Capt
     while (!signal.aborted) {
       // The host's own addresses are in the filter (captureFilter). When they change (DHCP, SLAAC,
       // an address added by hand), tcpdump restarts with the new list, so an incoming packet
-      // forged "from" a new address of ours is read for at most one check period.
+      // forged "from" a new address of ours is read for at most one check period. So does the
+      // interface's index: an interface made anew (a VPN's tun, a PPP link) gets a new one.
       const local = localAddresses();
+      const args = tcpdumpArgs(opts, local, byIndex ? interfaceIndex(opts.interface) : undefined);
+      const key = filterKey();
       const changed = new AbortController();
+      let gone = false;
       const watch = opts.interface === 'lo' ? null : setInterval(() => {
+        let now: string;
         try {
-          if (addressKey(localAddresses()) !== addressKey(local)) changed.abort();
+          now = filterKey();
         } catch {
-          // The addresses could not be read this time: keep the running filter, ask again later.
+          gone = byIndex; // else the addresses could not be read this time: ask again later
+          if (gone) changed.abort();
+          return;
         }
+        if (now !== key) changed.abort();
       }, opts.addressCheckMs ?? ADDRESS_CHECK_MS);
       watch?.unref();
       try {
-        yield* runTcpdump(tcpdumpArgs(opts, local), AbortSignal.any([signal, changed.signal]), decoder);
+        yield* runTcpdump(args, AbortSignal.any([signal, changed.signal]), decoder);
       } finally {
         if (watch) clearInterval(watch);
       }
       if (!changed.signal.aborted) return; // tcpdump ended by itself, or we were stopped
-      log.info({ source: id }, 'host addresses changed: tcpdump restarted with the new filter');
+      // A failure, not a setup error: the restart wrapper waits for the interface with backoff.
+      if (gone) throw new AppError('ERR_SOURCE', `network interface '${opts.interface}' is gone`);
+      log.info({ source: id }, 'host addresses or interface index changed: tcpdump restarted with the new filter');
     }
   }
 
