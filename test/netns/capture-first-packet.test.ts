@@ -57,7 +57,7 @@ describe('the capture reads the PBX\'s own first packet', { skip: unavailable ??
       ports: [{ from: 5060, to: 5261 }],
       command: wrapper,
       localAddresses: () => [RCV_V4],
-      interfaceIndex: () => index,
+      interfaceIndex: async () => index,
     });
     const c = collect(src);
     try {

@@ -4,10 +4,9 @@
 // interface name; no shell is involved. Every statsIntervalMs tcpdump gets SIGUSR1 and writes its
 // counters to stderr; they land in stats.tcpdump, and a kernel drop is logged as a warning.
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { AppError } from '../../core/errors.ts';
-import { hostAddresses } from '../../core/host.ts';
+import { hostAddresses, interfaceIndex as kernelInterfaceIndex } from '../../core/host.ts';
 import { silentLogger, type Logger } from '../../core/log.ts';
 import type { RawEvent } from '../../core/types.ts';
 import { countSkip, createStats, type EventSource, SourceSetupError, type SourceStats } from '../source.ts';
@@ -45,8 +44,8 @@ export interface CaptureOptions {
   localAddresses?: () => readonly string[];
   /** How often those addresses are checked for a change, which restarts tcpdump (default 10 s). */
   addressCheckMs?: number;
-  /** The kernel's index of an interface, asked at each tcpdump start (default: /sys/class/net). */
-  interfaceIndex?: (name: string) => number;
+  /** The kernel's index of the interface, or null when it has none; asked at each tcpdump start and check (default: `ip link`). */
+  interfaceIndex?: (name: string) => Promise<number | null>;
 }
 
 /** The capture source's stats: the common counts, tcpdump's own counters and the TCP state. */
@@ -126,26 +125,22 @@ export function tcpdumpArgs(opts: Pick<CaptureOptions, 'interface' | 'ports' | '
   return [...device, '-U', '-n', '-s', '0', '-B', '32768', ...(opts.immediate === false ? [] : ['--immediate-mode']), '-w', '-', filter];
 }
 
-/** The kernel's index of a network interface in this namespace (what the cooked header carries). */
-export function sysInterfaceIndex(name: string): number {
-  let text: string;
-  try {
-    text = readFileSync(`/sys/class/net/${name}/ifindex`, 'latin1');
-  } catch {
-    throw new SourceSetupError('ERR_SOURCE', `there is no network interface '${name}'`, { hint: 'check detect.capture.interface: `ip link` lists the interfaces (or use any)' });
-  }
-  const index = Number(text.trim());
-  if (!Number.isInteger(index) || index <= 0) throw new SourceSetupError('ERR_SOURCE', `cannot read the index of interface '${name}'`);
-  return index;
-}
-
 export function captureSource(opts: CaptureOptions): EventSource & { stats: CaptureStats } {
   tcpdumpArgs(opts, [], 1); // a bad interface name or port fails here, before the first run
   const localAddresses = opts.localAddresses ?? hostAddresses;
-  const interfaceIndex = opts.interfaceIndex ?? sysInterfaceIndex;
+  const interfaceIndex = opts.interfaceIndex ?? kernelInterfaceIndex;
   const byIndex = opts.interface !== 'lo' && opts.interface !== 'any';
-  // What the running filter was built from: the host's addresses and the interface's index.
-  const filterKey = (): string => `${addressKey(localAddresses())} ${byIndex ? interfaceIndex(opts.interface) : ''}`;
+  /** The interface's index, or undefined for lo and any; throws when there is no such interface. */
+  const indexNow = async (): Promise<number | undefined> => {
+    if (!byIndex) return undefined;
+    const index = await interfaceIndex(opts.interface);
+    if (index === null) {
+      throw new SourceSetupError('ERR_SOURCE', `there is no network interface '${opts.interface}'`, { hint: 'check detect.capture.interface: `ip link` lists the interfaces (or use any)' });
+    }
+    return index;
+  };
+  /** What the running filter is built from: the host's addresses and the interface's index. */
+  const filterKey = async (): Promise<string> => `${addressKey(localAddresses())} ${(await indexNow()) ?? ''}`;
   const command = opts.command ?? 'tcpdump';
   const id = `capture:${opts.interface}`;
   const log = opts.log ?? silentLogger;
@@ -160,24 +155,32 @@ export function captureSource(opts: CaptureOptions): EventSource & { stats: Capt
       // forged "from" a new address of ours is read for at most one check period. So does the
       // interface's index: an interface made anew (a VPN's tun, a PPP link) gets a new one.
       const local = localAddresses();
-      const args = tcpdumpArgs(opts, local, byIndex ? interfaceIndex(opts.interface) : undefined);
-      const key = filterKey();
+      const index = await indexNow();
+      const key = `${addressKey(local)} ${index ?? ''}`;
       const changed = new AbortController();
       let gone = false;
-      const watch = opts.interface === 'lo' ? null : setInterval(() => {
+      let checking = false;
+      const check = async (): Promise<void> => {
         let now: string;
         try {
-          now = filterKey();
-        } catch {
-          gone = byIndex; // else the addresses could not be read this time: ask again later
+          now = await filterKey();
+        } catch (e) {
+          // The interface is gone (a failure: restart), or the addresses or `ip` could not be
+          // read this time (keep the running filter, ask again at the next check).
+          gone = e instanceof SourceSetupError;
           if (gone) changed.abort();
           return;
         }
         if (now !== key) changed.abort();
+      };
+      const watch = opts.interface === 'lo' ? null : setInterval(() => {
+        if (checking || changed.signal.aborted) return;
+        checking = true;
+        void check().finally(() => (checking = false));
       }, opts.addressCheckMs ?? ADDRESS_CHECK_MS);
       watch?.unref();
       try {
-        yield* runTcpdump(args, AbortSignal.any([signal, changed.signal]), decoder);
+        yield* runTcpdump(tcpdumpArgs(opts, local, index), AbortSignal.any([signal, changed.signal]), decoder);
       } finally {
         if (watch) clearInterval(watch);
       }

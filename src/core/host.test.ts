@@ -1,0 +1,16 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { hostAddresses, interfaceIndex } from './host.ts';
+
+describe('host', () => {
+  it('lists the host addresses without a %scope', () => {
+    const addresses = hostAddresses();
+    assert.ok(addresses.includes('127.0.0.1'));
+    assert.ok(addresses.every((a) => !a.includes('%')));
+  });
+
+  it("asks the kernel for an interface's index: lo is 1 in every namespace, an unknown name is null", async () => {
+    assert.equal(await interfaceIndex('lo'), 1);
+    assert.equal(await interfaceIndex('nosuchif0'), null);
+  });
+});
