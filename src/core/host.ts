@@ -2,6 +2,7 @@
 // and the capture refuses incoming packets that claim them.
 import { execFile } from 'node:child_process';
 import { networkInterfaces } from 'node:os';
+import { AppError } from './errors.ts';
 
 /** Every address of this host's interfaces (link-local ones without their %scope). */
 export function hostAddresses(): string[] {
@@ -17,7 +18,9 @@ export function hostAddresses(): string[] {
 export function interfaceIndex(name: string): Promise<number | null> {
   return new Promise((resolve, reject) => {
     execFile('ip', ['-j', 'link', 'show', 'dev', name], { encoding: 'utf8', timeout: 10_000 }, (err, stdout, stderr) => {
-      if (err && (err as NodeJS.ErrnoException).code === 'ENOENT') return reject(new Error('ip (iproute2) is not installed'));
+      if (err && (err as NodeJS.ErrnoException).code === 'ENOENT') {
+        return reject(new AppError('ERR_TOOL_MISSING', 'ip is not installed', { hint: 'install it with: apt-get install iproute2' }));
+      }
       if (err) return /does not exist|cannot find device/i.test(stderr) ? resolve(null) : reject(new Error(`ip link show ${name}: ${stderr.trim() || err.message}`));
       try {
         const index = (JSON.parse(stdout) as { ifindex?: unknown }[])[0]?.ifindex;

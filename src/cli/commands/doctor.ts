@@ -21,7 +21,7 @@ const TOOLS: [string, string, string][] = [
   ['nft', 'nftables', 'nftables backend'],
   ['conntrack', 'conntrack', 'inspecting flows (optional)'],
   ['tcpdump', 'tcpdump', 'detect.capture (optional)'],
-  ['ip', 'iproute2', 'doctor kernel checks'],
+  ['ip', 'iproute2', 'doctor kernel checks, and detect.capture (the interface index)'],
 ];
 
 /** One rule per kernel feature the policy uses; each is tried in a scratch namespace. */

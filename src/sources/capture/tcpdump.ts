@@ -102,9 +102,10 @@ function addressKey(addresses: readonly string[]): string {
 }
 
 /**
- * tcpdump's argv. An interface other than lo is read through the `any` device in Linux cooked v2
- * form with `ifindex N` in the filter: only a cooked capture carries the packet type in the bytes
- * the filter reads (see captureFilter), and libpcap offers it on `any` alone. lo keeps its own
+ * tcpdump's argv. A named interface other than lo is read through the `any` device in Linux cooked
+ * v2 form with `ifindex N` in the filter: only a cooked capture carries the packet type in the
+ * bytes the filter reads (see captureFilter), libpcap offers it on `any` alone, and only v2 carries
+ * the interface index. lo keeps its own
  * device: nothing on lo comes from a link, and libpcap already drops lo's outgoing copy of each
  * packet there (it sees each twice), so the direction clause would leave nothing; lo gets none.
  */
@@ -119,7 +120,10 @@ export function tcpdumpArgs(opts: Pick<CaptureOptions, 'interface' | 'ports' | '
   }
   const ports = captureFilter(opts.ports, onLo ? [] : local);
   const filter = onLo || onAny ? ports : `ifindex ${ifindex} and ${ports}`;
-  const device = onLo ? ['-i', 'lo'] : ['-i', 'any', '-y', 'LINUX_SLL2'];
+  // `any` itself stays in cooked v1 (its default): libpcap puts VLAN tags back in v1 records, so
+  // the parent device's copy of a VLAN's packet fails the filter and each is read once (from the
+  // VLAN device); v2 records lose the tag, and both copies would be read.
+  const device = onLo ? ['-i', 'lo'] : onAny ? ['-i', 'any'] : ['-i', 'any', '-y', 'LINUX_SLL2'];
   // -B 32768: a 32 MiB capture buffer. With the default 2 MiB, immediate mode lost up to half of a
   // 200-packet burst ("packets dropped by kernel"), and a dropped packet is an unseen attacker.
   return [...device, '-U', '-n', '-s', '0', '-B', '32768', ...(opts.immediate === false ? [] : ['--immediate-mode']), '-w', '-', filter];
@@ -133,7 +137,9 @@ export function captureSource(opts: CaptureOptions): EventSource & { stats: Capt
   /** The interface's index, or undefined for lo and any; throws when there is no such interface. */
   const indexNow = async (): Promise<number | undefined> => {
     if (!byIndex) return undefined;
-    const index = await interfaceIndex(opts.interface);
+    const index = await interfaceIndex(opts.interface).catch((e: unknown) => {
+      throw e instanceof AppError && e.code === 'ERR_TOOL_MISSING' ? new SourceSetupError(e.code, e.message, { cause: e, hint: e.hint }) : e;
+    });
     if (index === null) {
       throw new SourceSetupError('ERR_SOURCE', `there is no network interface '${opts.interface}'`, { hint: 'check detect.capture.interface: `ip link` lists the interfaces (or use any)' });
     }
@@ -149,46 +155,59 @@ export function captureSource(opts: CaptureOptions): EventSource & { stats: Capt
   async function* events(signal: AbortSignal): AsyncGenerator<RawEvent> {
     // One decoder across tcpdump restarts: a TCP flow's state outlives a change of filter.
     const decoder = new SipEventDecoder(id, stats, { tcp: opts.tcp });
-    while (!signal.aborted) {
-      // The host's own addresses are in the filter (captureFilter). When they change (DHCP, SLAAC,
-      // an address added by hand), tcpdump restarts with the new list, so an incoming packet
-      // forged "from" a new address of ours is read for at most one check period. So does the
-      // interface's index: an interface made anew (a VPN's tun, a PPP link) gets a new one.
-      const local = localAddresses();
-      const index = await indexNow();
-      const key = `${addressKey(local)} ${index ?? ''}`;
-      const changed = new AbortController();
-      let gone = false;
-      let checking = false;
-      const check = async (): Promise<void> => {
-        let now: string;
-        try {
-          now = await filterKey();
-        } catch (e) {
-          // The interface is gone (a failure: restart), or the addresses or `ip` could not be
-          // read this time (keep the running filter, ask again at the next check).
-          gone = e instanceof SourceSetupError;
-          if (gone) changed.abort();
-          return;
-        }
-        if (now !== key) changed.abort();
-      };
-      const watch = opts.interface === 'lo' ? null : setInterval(() => {
-        if (checking || changed.signal.aborted) return;
-        checking = true;
-        void check().finally(() => (checking = false));
-      }, opts.addressCheckMs ?? ADDRESS_CHECK_MS);
-      watch?.unref();
+    for (let run = 0; !signal.aborted; run++) {
       try {
-        yield* runTcpdump(tcpdumpArgs(opts, local, index), AbortSignal.any([signal, changed.signal]), decoder);
-      } finally {
-        if (watch) clearInterval(watch);
+        if (!(yield* runWithFilter(signal, decoder))) return;
+      } catch (e) {
+        // Only the first start may fail as a setup error (the daemon then refuses to start); a
+        // restart after a change of filter that fails is a failure the restart wrapper retries.
+        if (run > 0 && e instanceof SourceSetupError) throw new AppError('ERR_SOURCE', e.message, { cause: e, hint: e.hint });
+        throw e;
       }
-      if (!changed.signal.aborted) return; // tcpdump ended by itself, or we were stopped
-      // A failure, not a setup error: the restart wrapper waits for the interface with backoff.
-      if (gone) throw new AppError('ERR_SOURCE', `network interface '${opts.interface}' is gone`);
       log.info({ source: id }, 'host addresses or interface index changed: tcpdump restarted with the new filter');
     }
+  }
+
+  /** One tcpdump run with the filter of the moment; true when it stopped for a new filter. */
+  async function* runWithFilter(signal: AbortSignal, decoder: SipEventDecoder): AsyncGenerator<RawEvent, boolean> {
+    // The host's own addresses are in the filter (captureFilter). When they change (DHCP, SLAAC,
+    // an address added by hand), tcpdump restarts with the new list, so an incoming packet
+    // forged "from" a new address of ours is read for at most one check period. So does the
+    // interface's index: an interface made anew (a VPN's tun, a PPP link) gets a new one.
+    const local = localAddresses();
+    const index = await indexNow();
+    const key = `${addressKey(local)} ${index ?? ''}`;
+    const changed = new AbortController();
+    let gone = false;
+    let checking = false;
+    const check = async (): Promise<void> => {
+      let now: string;
+      try {
+        now = await filterKey();
+      } catch (e) {
+        // The interface is gone (a failure: restart), or the addresses or `ip` could not be
+        // read this time (keep the running filter, ask again at the next check).
+        gone = e instanceof SourceSetupError;
+        if (gone) changed.abort();
+        return;
+      }
+      if (now !== key) changed.abort();
+    };
+    const watch = opts.interface === 'lo' ? null : setInterval(() => {
+      if (checking || changed.signal.aborted) return;
+      checking = true;
+      void check().finally(() => (checking = false));
+    }, opts.addressCheckMs ?? ADDRESS_CHECK_MS);
+    watch?.unref();
+    try {
+      yield* runTcpdump(tcpdumpArgs(opts, local, index), AbortSignal.any([signal, changed.signal]), decoder);
+    } finally {
+      if (watch) clearInterval(watch);
+    }
+    if (!changed.signal.aborted) return false; // tcpdump ended by itself, or we were stopped
+    // A failure, not a setup error: the restart wrapper waits for the interface with backoff.
+    if (gone) throw new AppError('ERR_SOURCE', `network interface '${opts.interface}' is gone`);
+    return true;
   }
 
   async function* runTcpdump(args: string[], signal: AbortSignal, decoder: SipEventDecoder): AsyncGenerator<RawEvent> {
