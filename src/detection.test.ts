@@ -18,7 +18,7 @@ import { Detection } from './detection.ts';
 import { AsteriskSignatureStats } from './detect/signatures/index.ts';
 import type { BanService } from './service/bans.ts';
 import { configuredSignatures } from './service/signatures.ts';
-import { countSkip, createStats, type EventSource } from './sources/source.ts';
+import { countSkip, createStats, SourceSetupError, type EventSource } from './sources/source.ts';
 import { Store } from './store/store.ts';
 
 const framing = (s: number) =>
@@ -248,4 +248,31 @@ test('skipped inputs are summed up in the log per source and reason, each counte
   assert.equal(summaries.length, 1, 'logged once: later summaries had nothing new');
   assert.deepEqual(summaries[0].reasons, { truncated: 1, auth: 2 });
   assert.match(String(summaries[0].msg), /3 inputs skipped \(malformed or refused\)/);
+});
+
+test('a setup error that comes after the start grace is logged and counted, not lost', async () => {
+  const clock = new FakeClock(Date.UTC(2026, 10, 27, 5));
+  const store = new Store(':memory:', clock);
+  const { log, records } = recordingLogger();
+  const source: EventSource = {
+    id: 'slow-ami',
+    stats: createStats(),
+    async *events() {
+      await new Promise((r) => setTimeout(r, 700)); // the first answer comes after the 500 ms grace
+      throw new SourceSetupError('ERR_SOURCE', 'AMI refused the login', { hint: 'check the secret' });
+    },
+  };
+  const config = configSchema.parse({});
+  const detection = new Detection({ config, sources: [source], signatures: [], bans: () => ({}) as BanService, store, clock, log, isFriend: () => false });
+  try {
+    await detection.start(); // resolves: nothing failed within the grace
+    await until(() => records().some((r) => r.msg === 'source stopped: it cannot start until this is fixed'));
+    const stopped = records().find((r) => r.source === 'slow-ami')!;
+    assert.equal(stopped.err, 'AMI refused the login');
+    assert.equal(stopped.hint, 'check the secret');
+    assert.equal(detection.counts.errors, 1);
+  } finally {
+    await detection.stop();
+    store.close();
+  }
 });

@@ -2,7 +2,7 @@
 // Sources do the I/O and detect stays pure; this file only moves events along, batches the
 // resulting bans into one kernel commit, and keeps counts for `sipwarden status`.
 import type { Config } from './config/schema.ts';
-import { errorMessage } from './core/errors.ts';
+import { AppError, errorMessage } from './core/errors.ts';
 import type { Logger } from './core/log.ts';
 import type { Decision, Offense, RawEvent } from './core/types.ts';
 import { DetectionEngine } from './detect/engine.ts';
@@ -69,14 +69,22 @@ export class Detection {
    */
   async start(): Promise<void> {
     let setupError: unknown = null;
+    let started = false;
     for (const source of this.deps.sources) {
       this.loops.push(
         this.consume(source).catch((e) => {
-          setupError ??= e;
+          if (!started) {
+            setupError ??= e;
+            return;
+          }
+          // Too late to refuse the start (a slow first connection): the source is down, say so.
+          this.counts.errors++;
+          this.deps.log.error({ source: source.id, err: errorMessage(e), hint: e instanceof AppError ? e.hint : undefined }, 'source stopped: it cannot start until this is fixed');
         }),
       );
     }
     await new Promise((r) => setTimeout(r, SETUP_GRACE_MS));
+    started = true;
     if (setupError) {
       await this.stop();
       throw setupError;
