@@ -11,6 +11,7 @@ import { signaturesByType, type Signature } from './detect/signature.ts';
 import type { AsteriskSignatureStats } from './detect/signatures/asterisk-common.ts';
 import type { BanService } from './service/bans.ts';
 import { isResponseStart } from './sip/index.ts';
+import { SETUP_WINDOW_MS } from './sources/restart.ts';
 import { SourceSetupError, type EventSource } from './sources/source.ts';
 import type { Store } from './store/store.ts';
 import type { Clock } from './core/clock.ts';
@@ -36,8 +37,6 @@ export interface DetectionDeps {
  */
 const SUMMARY_EVERY_MS = 60_000;
 
-/** How long start() waits for sources to report a setup problem. */
-const SETUP_GRACE_MS = 500;
 
 /** How long decisions wait to share one kernel commit: fast enough, far below 50 ms. */
 const FLUSH_MS = 5;
@@ -77,13 +76,14 @@ export class Detection {
             setupError ??= e;
             return;
           }
-          // Too late to refuse the start (a slow first connection): the source is down, say so.
+          // Too late to refuse the start; a source wrapped in withRestart retries such an error
+          // itself, so this is one that is not: it is down, say so.
           this.counts.errors++;
           this.deps.log.error({ source: source.id, err: errorMessage(e), hint: e instanceof AppError ? e.hint : undefined }, 'source stopped: it cannot start until this is fixed');
         }),
       );
     }
-    await new Promise((r) => setTimeout(r, SETUP_GRACE_MS));
+    await new Promise((r) => setTimeout(r, SETUP_WINDOW_MS));
     started = true;
     if (setupError) {
       await this.stop();
