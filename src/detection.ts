@@ -189,10 +189,11 @@ export class Detection {
     this.flushing = (async () => {
       try {
         const r = await this.deps.bans().banMany(batch.map((d) => ({ target: d.target, duration: d.duration, origin: d.origin, reason: d.reason })));
-        for (const b of r.banned) {
-          if (b.origin.startsWith('rule:')) this.deps.store.recordOffenderBan(b.target);
-          this.deps.log.info({ target: b.target, origin: b.origin, reason: b.reason, expires: b.expires }, 'banned');
-        }
+        // One store transaction for the batch's offender counts: one by one, a burst of 100 bans
+        // held the event loop ~20 ms after its kernel commit.
+        const offenders = r.banned.filter((b) => b.origin.startsWith('rule:'));
+        if (offenders.length > 0) this.deps.store.transaction(() => offenders.forEach((b) => this.deps.store.recordOffenderBan(b.target)));
+        for (const b of r.banned) this.deps.log.info({ target: b.target, origin: b.origin, reason: b.reason, expires: b.expires }, 'banned');
         this.counts.bans += r.banned.length;
         this.counts.refused += r.refused.length;
         for (const x of r.refused) this.deps.log.warn({ target: x.target, err: x.error }, 'decision refused');
