@@ -250,29 +250,60 @@ test('skipped inputs are summed up in the log per source and reason, each counte
   assert.match(String(summaries[0].msg), /3 inputs skipped \(malformed or refused\)/);
 });
 
-test('a setup error that comes after the start grace is logged and counted, not lost', async () => {
+test('a setup problem stops the start while a source is setting up; after the start it is logged and the source tried again', async () => {
   const clock = new FakeClock(Date.UTC(2026, 10, 27, 5));
   const store = new Store(':memory:', clock);
-  const { log, records } = recordingLogger();
-  const source: EventSource = {
-    id: 'slow-ami',
-    stats: createStats(),
-    async *events() {
-      await new Promise((r) => setTimeout(r, 700)); // the first answer comes after the 500 ms grace
-      throw new SourceSetupError('ERR_SOURCE', 'AMI refused the login', { hint: 'check the secret' });
-    },
+  const deps = { config: configSchema.parse({}), signatures: [], bans: () => ({}) as BanService, store, clock, isFriend: () => false };
+  /** A source with a set-up step (like AMI's login) that fails after `ms`, attempt after attempt. */
+  const refusing = (ms: number, setupMs?: number): EventSource & { attempts: number } => {
+    const src = {
+      id: 'slow-ami',
+      stats: createStats(),
+      setupMs,
+      attempts: 0,
+      async *events(): AsyncGenerator<RawEvent> {
+        src.attempts++;
+        await new Promise((r) => setTimeout(r, ms));
+        throw new SourceSetupError('ERR_SOURCE', 'AMI refused the login', { hint: 'check the secret' });
+      },
+    };
+    return src;
   };
-  const config = configSchema.parse({});
-  const detection = new Detection({ config, sources: [source], signatures: [], bans: () => ({}) as BanService, store, clock, log, isFriend: () => false });
+  const started: Detection[] = [];
+  const detectionOf = (d: Detection) => (started.push(d), d);
   try {
-    await detection.start(); // resolves: nothing failed within the grace
-    await until(() => records().some((r) => r.msg === 'source stopped: it cannot start until this is fixed'));
-    const stopped = records().find((r) => r.source === 'slow-ami')!;
-    assert.equal(stopped.err, 'AMI refused the login');
-    assert.equal(stopped.hint, 'check the secret');
-    assert.equal(detection.counts.errors, 1);
+    // Asterisk refuses a wrong secret after a second: past the short wait, within the source's setupMs.
+    const slow = refusing(800, 3000);
+    await assert.rejects(detectionOf(new Detection({ ...deps, sources: [slow], log: silentLogger, setupRetryMs: 50 })).start(), /AMI refused the login/);
+
+    // A source that is set up in time lets the start go on at once.
+    const ready: EventSource = {
+      id: 'quick-ami',
+      stats: { ...createStats(), ready: false },
+      setupMs: 3000,
+      async *events(signal) {
+        await new Promise((r) => setTimeout(r, 100));
+        ready.stats.ready = true;
+        while (!signal.aborted) await new Promise((r) => setTimeout(r, 5));
+      },
+    };
+    const quick = detectionOf(new Detection({ ...deps, sources: [ready], log: silentLogger }));
+    await quick.start();
+    assert.equal(ready.stats.ready, true);
+
+    // Without a setupMs the start waits only its short grace; the refusal comes after it.
+    const late = refusing(700);
+    const { log, records } = recordingLogger();
+    const detection = detectionOf(new Detection({ ...deps, sources: [late], log, setupRetryMs: 50 }));
+    await detection.start();
+    await until(() => late.attempts >= 2 && records().filter((r) => r.msg === 'source cannot start; trying again').length >= 1);
+    const logged = records().find((r) => r.msg === 'source cannot start; trying again')!;
+    assert.equal(logged.err, 'AMI refused the login');
+    assert.equal(logged.hint, 'check the secret');
+    assert.ok(detection.counts.errors >= 1);
+    assert.equal(late.stats.lastError, 'AMI refused the login');
   } finally {
-    await detection.stop();
+    for (const d of started) await d.stop();
     store.close();
   }
 });

@@ -11,8 +11,7 @@ import { signaturesByType, type Signature } from './detect/signature.ts';
 import type { AsteriskSignatureStats } from './detect/signatures/asterisk-common.ts';
 import type { BanService } from './service/bans.ts';
 import { isResponseStart } from './sip/index.ts';
-import { SETUP_WINDOW_MS } from './sources/restart.ts';
-import { SourceSetupError, type EventSource } from './sources/source.ts';
+import { sleep, SourceSetupError, type EventSource } from './sources/source.ts';
 import type { Store } from './store/store.ts';
 import type { Clock } from './core/clock.ts';
 
@@ -29,6 +28,8 @@ export interface DetectionDeps {
   refusals?: AsteriskSignatureStats;
   /** How often skipped inputs and refused log lines are summed up in the log; default 60 s. */
   summaryEveryMs?: number;
+  /** How long a source whose setup failed after the start waits to be tried again, ms (default 60 000). */
+  setupRetryMs?: number;
 }
 
 /**
@@ -37,6 +38,11 @@ export interface DetectionDeps {
  */
 const SUMMARY_EVERY_MS = 60_000;
 
+/** How long start() waits for sources to report a setup problem. */
+const SETUP_GRACE_MS = 500;
+
+/** How long a source whose setup failed after the start waits before it is tried again. */
+const LATE_SETUP_RETRY_MS = 60_000;
 
 /** How long decisions wait to share one kernel commit: fast enough, far below 50 ms. */
 const FLUSH_MS = 5;
@@ -63,36 +69,35 @@ export class Detection {
 
   /**
    * Starts every source. A setup problem the operator must fix (a busy HEP port, no tcpdump, a
-   * refused AMI login) shows within the first moments and fails the start, so `sipwarden run`
-   * refuses to run half-blind; later failures are retried by the sources themselves.
+   * refused AMI login) fails the start, so `sipwarden run` refuses to run half-blind: the start
+   * waits SETUP_GRACE_MS for such problems, and for a source with a set-up step (AMI's login, which
+   * Asterisk refuses only after a second) until it is ready or its setupMs has passed. A setup
+   * problem after the start is logged and the source tried again (consume); other failures are
+   * retried by the sources themselves (withRestart).
    */
   async start(): Promise<void> {
     let setupError: unknown = null;
-    let started = false;
-    for (const source of this.deps.sources) {
-      this.loops.push(
-        this.consume(source).catch((e) => {
-          if (!started) {
-            setupError ??= e;
-            return;
-          }
-          // Too late to refuse the start; a source wrapped in withRestart retries such an error
-          // itself, so this is one that is not: it is down, say so.
-          this.counts.errors++;
-          this.deps.log.error({ source: source.id, err: errorMessage(e), hint: e instanceof AppError ? e.hint : undefined }, 'source stopped: it cannot start until this is fixed');
-        }),
-      );
-    }
-    await new Promise((r) => setTimeout(r, SETUP_WINDOW_MS));
-    started = true;
+    for (const source of this.deps.sources) this.loops.push(this.consume(source).catch((e) => void (setupError ??= e)));
+    const slow = this.deps.sources.filter((s) => s.setupMs !== undefined);
+    const deadline = Date.now() + Math.max(SETUP_GRACE_MS, ...slow.map((s) => s.setupMs!));
+    await sleep(SETUP_GRACE_MS, this.abort.signal);
+    while (!setupError && slow.some((s) => !s.stats.ready) && Date.now() < deadline) await sleep(20, this.abort.signal);
+    // From here on a setup problem is logged and retried (consume): one flag decides, set in the
+    // same step as the check, so no error can fall between the two.
+    this.started = true;
     if (setupError) {
       await this.stop();
       throw setupError;
     }
     this.summaryTimer = setInterval(() => this.logSummaries(), this.deps.summaryEveryMs ?? SUMMARY_EVERY_MS);
     this.summaryTimer.unref();
+    const waiting = slow.filter((s) => !s.stats.ready).map((s) => s.id);
+    if (waiting.length > 0) this.deps.log.warn({ sources: waiting }, 'detection started; these sources are not set up yet and keep trying');
     this.deps.log.info({ sources: this.deps.sources.map((s) => s.id), signatures: this.deps.signatures.length }, 'detection started');
   }
+
+  /** True once start() has decided: a setup problem from then on no longer stops the daemon. */
+  private started = false;
 
   private summaryTimer: NodeJS.Timeout | null = null;
   /** Per source, the skip counts by reason already logged. */
@@ -128,15 +133,30 @@ export class Detection {
   }
 
   private async consume(source: EventSource): Promise<void> {
-    try {
-      // Batches when the source offers them: one async step per chunk read, not per line.
-      if (source.batches) for await (const batch of source.batches(this.abort.signal)) this.handleBatch(batch);
-      else for await (const ev of source.events(this.abort.signal)) this.handle(ev);
-    } catch (e) {
-      if (this.abort.signal.aborted) return;
-      if (e instanceof SourceSetupError) throw e;
-      this.counts.errors++;
-      this.deps.log.error({ source: source.id, err: errorMessage(e) }, 'source stopped');
+    for (;;) {
+      try {
+        // Batches when the source offers them: one async step per chunk read, not per line.
+        if (source.batches) for await (const batch of source.batches(this.abort.signal)) this.handleBatch(batch);
+        else for await (const ev of source.events(this.abort.signal)) this.handle(ev);
+        return;
+      } catch (e) {
+        if (this.abort.signal.aborted) return;
+        if (e instanceof SourceSetupError && !this.started) throw e;
+        this.counts.errors++;
+        const hint = e instanceof AppError ? e.hint : undefined;
+        if (!(e instanceof SourceSetupError)) {
+          this.deps.log.error({ source: source.id, err: errorMessage(e), hint }, 'source stopped');
+          return;
+        }
+        // After the start (an AMI login refused late, a source whose first attempt came late):
+        // the operator must fix it; try again now and then, so the source comes back by itself.
+        source.stats.lastError = errorMessage(e);
+        const retryInMs = this.deps.setupRetryMs ?? LATE_SETUP_RETRY_MS;
+        this.deps.log.error({ source: source.id, err: errorMessage(e), hint, retryInMs }, 'source cannot start; trying again');
+        await sleep(retryInMs, this.abort.signal);
+        if (this.abort.signal.aborted) return;
+        source.stats.restarts++;
+      }
     }
   }
 
@@ -189,10 +209,6 @@ export class Detection {
     this.flushing = (async () => {
       try {
         const r = await this.deps.bans().banMany(batch.map((d) => ({ target: d.target, duration: d.duration, origin: d.origin, reason: d.reason })));
-        // One store transaction for the batch's offender counts: one by one, a burst of 100 bans
-        // held the event loop ~20 ms after its kernel commit.
-        const offenders = r.banned.filter((b) => b.origin.startsWith('rule:'));
-        if (offenders.length > 0) this.deps.store.transaction(() => offenders.forEach((b) => this.deps.store.recordOffenderBan(b.target)));
         for (const b of r.banned) this.deps.log.info({ target: b.target, origin: b.origin, reason: b.reason, expires: b.expires }, 'banned');
         this.counts.bans += r.banned.length;
         this.counts.refused += r.refused.length;

@@ -30,7 +30,12 @@ describe('createSources', () => {
       'capture:eth0',
     ]);
     const fresh = { received: 0, skipped: 0, skippedByReason: {}, restarts: 0, lastError: null };
-    for (const s of sources.slice(0, -1)) assert.deepEqual(s.stats, fresh);
+    for (const s of sources.slice(0, -1)) {
+      // AMI has a set-up step (its login): it says whether it is logged in, and how long it may take.
+      const ami = s.id.startsWith('ami:');
+      assert.deepEqual(s.stats, ami ? { ...fresh, ready: false } : fresh, s.id);
+      assert.equal(s.setupMs, ami ? 11_000 : undefined, s.id);
+    }
     const capture = { tcpdump: { captured: 0, receivedByFilter: 0, droppedByKernel: 0, droppedByInterface: 0 }, tcp: { flows: 0, bufferedBytes: 0 } };
     assert.deepEqual(sources.at(-1)!.stats, { ...fresh, ...capture }, 'capture adds tcpdump counters and TCP state');
   });

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { silentLogger } from '../core/log.ts';
 import type { RawEvent } from '../core/types.ts';
 import { collect } from '../../test/helpers/collect-events.ts';
-import { SETUP_WINDOW_MS, withRestart } from './restart.ts';
+import { withRestart } from './restart.ts';
 import { createStats, type EventSource, SourceSetupError } from './source.ts';
 
 const line = (n: number): RawEvent => ({ type: 'log-line', source: 'flaky', at: n, line: `line ${n}` });
@@ -61,28 +61,6 @@ describe('withRestart', () => {
     await c.until((ev) => ev.length >= 2);
     await c.stop();
     assert.equal(src.stats.restarts, 2);
-  });
-
-  it('retries a setup error of the first attempt that comes after the start window (a slow first answer)', async () => {
-    let attempt = 0;
-    const slow: EventSource = {
-      id: 'slow',
-      stats: createStats(),
-      async *events(signal) {
-        if (attempt++ === 0) {
-          await new Promise((r) => setTimeout(r, SETUP_WINDOW_MS + 100));
-          throw new SourceSetupError('ERR_SOURCE', 'login refused');
-        }
-        yield line(attempt);
-        while (!signal.aborted) await new Promise((r) => setTimeout(r, 5));
-      },
-    };
-    const src = withRestart(slow, { min: 10, max: 100 }, silentLogger);
-    const c = collect(src);
-    await c.until((ev) => ev.length >= 1, 5000);
-    await c.stop();
-    assert.equal(src.stats.restarts, 1);
-    assert.equal(src.stats.lastError, 'login refused');
   });
 
   it('stops at once on abort, even while waiting to retry', async () => {

@@ -14,22 +14,16 @@ export interface Backoff {
 export const DEFAULT_BACKOFF: Backoff = { min: 1000, max: 60_000 };
 
 /**
- * How long after its start a source's SourceSetupError still stops the daemon's start: the daemon
- * waits this long for one (Detection.start) before it calls itself started.
- */
-export const SETUP_WINDOW_MS = 500;
-
-/**
- * Wraps a source so its events() never throws once started: a SourceSetupError of the very first
- * attempt within SETUP_WINDOW_MS is passed through (the daemon should refuse to start); anything
- * else, and any later failure (a refused AMI login after a slow first answer included), is logged,
- * stored in stats.lastError, and retried after min, 2·min, ... up to max ms.
+ * Wraps a source so its events() never throws once started: a SourceSetupError on the very first
+ * attempt is passed through (the daemon should refuse to start); anything else, and any later
+ * failure, is logged, stored in stats.lastError, and retried after min, 2·min, ... up to max ms.
  * A source that ends without an abort is restarted too: a follower is not supposed to end.
  */
 export function withRestart(source: EventSource, backoff: Backoff, log: Logger): EventSource {
   const wrapped: EventSource = {
     id: source.id,
     stats: source.stats,
+    setupMs: source.setupMs,
     events: (signal) => restartLoop(source, (s) => source.events(s), backoff, log, signal),
   };
   const batches = source.batches?.bind(source);
@@ -46,14 +40,13 @@ async function* restartLoop<T>(
   signal: AbortSignal,
 ): AsyncGenerator<T> {
   let delay = backoff.min;
-  const firstStart = Date.now();
   for (let attempt = 0; !signal.aborted; attempt++) {
     const started = Date.now();
     let failure: unknown = null;
     try {
       yield* run(signal);
     } catch (e) {
-      if (attempt === 0 && e instanceof SourceSetupError && Date.now() - firstStart < SETUP_WINDOW_MS) throw e;
+      if (attempt === 0 && e instanceof SourceSetupError) throw e;
       failure = e;
     }
     if (signal.aborted) return;

@@ -14,12 +14,23 @@ export interface SourceStats {
   restarts: number;
   /** The last failure's message, or null. */
   lastError: string | null;
+  /**
+   * For a source that has a set-up step (EventSource.setupMs): true while it is set up (AMI: logged
+   * in). The daemon's start waits for it, so a refusal that takes a while still stops the start.
+   */
+  ready?: boolean;
 }
 
 export interface EventSource {
   /** Stable, human-readable: "asterisk-log:/var/log/asterisk/security", "hep:127.0.0.1:9060". */
   id: string;
   stats: SourceStats;
+  /**
+   * How long the first attempt may take to be set up (it then sets stats.ready) or to fail with a
+   * SourceSetupError; the daemon's start waits that long at most. Absent: a setup problem shows
+   * at once (a busy port, a missing program), within the start's short wait.
+   */
+  setupMs?: number;
   /** Yields events until the signal aborts. Ends quietly on abort; throws on failure (see withRestart). */
   events(signal: AbortSignal): AsyncIterable<RawEvent>;
   /**
@@ -46,7 +57,8 @@ export function countSkip(stats: SourceStats, reason: string): void {
 
 /**
  * A failure the operator must fix (a busy port, a missing tcpdump, a refused AMI login). On the
- * first attempt withRestart lets it through so the daemon refuses to start; later it is retried.
+ * first attempt withRestart lets it through: during the daemon's start it stops the start, after
+ * it the daemon logs it and tries the source again later (Detection).
  */
 export class SourceSetupError extends AppError {
   constructor(code: ErrorCode, message: string, opts: { cause?: unknown; hint?: string } = {}) {

@@ -101,6 +101,21 @@ describe('AMI client', () => {
     assert.match(err.message, /refused the login of 'sipwarden': Authentication failed/);
   });
 
+  it('is ready once logged in and not while the connection is down; its setup time covers the login timeout', async () => {
+    const { ami, port } = await fake();
+    // A 300 ms wait before reconnecting: time enough to see the source down.
+    const src = withRestart(amiSource({ ...opts(port), loginTimeoutMs: 3000 }), { min: 300, max: 1000 }, silentLogger);
+    // Asterisk answers a wrong secret only after a second: the daemon's start waits this long.
+    assert.equal(src.setupMs, 4000);
+    assert.equal(src.stats.ready, false);
+    const c = collect(src);
+    await c.until(() => src.stats.ready === true);
+    ami.dropAll();
+    await c.until(() => src.stats.ready === false);
+    await c.until(() => src.stats.ready === true && ami.logins.length === 2);
+    await c.stop();
+  });
+
   it('reconnects after the connection drops and logs in again', async () => {
     const { ami, port } = await fake();
     const src = withRestart(amiSource(opts(port)), { min: 20, max: 1000 }, silentLogger);

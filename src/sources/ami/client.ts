@@ -28,8 +28,10 @@ export function amiSource(opts: AmiOptions): EventSource {
     }
   }
   const id = `ami:${opts.host}:${opts.port}`;
-  const stats = createStats();
-  return { id, stats, events: (signal) => session(opts, id, stats, signal) };
+  const stats: SourceStats = { ...createStats(), ready: false };
+  // Asterisk answers a wrong secret only after a second (manager.c sleeps): the daemon's start
+  // waits for the login, up to its timeout, so a refused one still stops the start.
+  return { id, stats, setupMs: (opts.loginTimeoutMs ?? 10_000) + 1000, events: (signal) => session(opts, id, stats, signal) };
 }
 
 async function* session(opts: AmiOptions, id: string, stats: SourceStats, signal: AbortSignal): AsyncGenerator<RawEvent> {
@@ -55,6 +57,7 @@ async function* session(opts: AmiOptions, id: string, stats: SourceStats, signal
           if (msg.ActionID !== LOGIN_ID) continue;
           checkLogin(msg, opts);
           loggedIn = true;
+          stats.ready = true;
           clearTimeout(timer);
           continue;
         }
@@ -69,6 +72,7 @@ async function* session(opts: AmiOptions, id: string, stats: SourceStats, signal
     if (e instanceof NotAmiError) throw new SourceSetupError('ERR_SOURCE', `${opts.host}:${opts.port}: ${e.message}`);
     throw new AppError('ERR_SOURCE', `AMI ${opts.host}:${opts.port}: ${(e as Error).message}`, { cause: e });
   } finally {
+    stats.ready = false;
     clearTimeout(timer);
     signal.removeEventListener('abort', stop);
     socket.destroy();
