@@ -90,6 +90,10 @@ export class BanService {
           const expires = req.duration > 0 ? now + req.duration * 1000 : null;
           this.store.upsertBan({ target: p.text, family: p.family, origin: req.origin, reason: req.reason, expires });
           this.store.addEvent({ at: now, ip: p.text, kind: 'ban', origin: req.origin, detail: req.reason });
+          // A rule's ban counts toward the address's escalation (repeat offenders), in the same
+          // transaction: one commit for a burst, and the count stands even when the kernel
+          // refuses this time (the reconciler applies the stored ban later).
+          if (req.origin.startsWith('rule:')) this.store.recordOffenderBan(p.text);
           const ban = this.store.getBan(p.text)!;
           this.backend.add(ban);
           banned.push(ban);
