@@ -20,7 +20,7 @@
 // (all offenders' lines in one write: the batching case). max_retry is 1 so that one line is one
 // offender; with the default 5 the latency counts from the fifth line the same way.
 // Before the measured rows, a warm-up (not measured) of --warmup offenders (default 2000) from
-// 100.64.0.0/16 in bursts of 100: a daemon runs for months with its code compiled by the JIT,
+// 100.64.0.0/16 in bursts of 100: a daemon that has run for a while has its code compiled by the JIT,
 // while a fresh one interprets its first few hundred events (~0.3 ms a packet here); --warmup 0
 // measures the cold daemon.
 //   node --import tsx bench/decision-latency.ts [--offenders 200] [--gap 20] [--warmup 2000] [--backends iptables,nftables] [--sources log,wire]
@@ -229,6 +229,7 @@ async function main(): Promise<void> {
   const offenders = Number(arg('--offenders') ?? 200);
   const gap = Number(arg('--gap') ?? 20);
   const warmup = Number(arg('--warmup') ?? 2000);
+  if (!Number.isInteger(warmup) || warmup < 0) throw new Error(`--warmup takes a count of offenders (0 or more), not '${arg('--warmup')}'`);
   if (arg('--child')) {
     console.log(JSON.stringify(await child(arg('--child') as Backend, arg('--source') as Source, offenders, gap, warmup)));
     return;
