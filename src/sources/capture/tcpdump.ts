@@ -105,9 +105,9 @@ function addressKey(addresses: readonly string[]): string {
  * tcpdump's argv. A named interface other than lo is read through the `any` device in Linux cooked
  * v2 form with `ifindex N` in the filter: only a cooked capture carries the packet type in the
  * bytes the filter reads (see captureFilter), libpcap offers it on `any` alone, and only v2 carries
- * the interface index. lo keeps its own
- * device: nothing on lo comes from a link, and libpcap already drops lo's outgoing copy of each
- * packet there (it sees each twice), so the direction clause would leave nothing; lo gets none.
+ * the interface index. lo keeps its own device: nothing on lo comes from a link, and libpcap
+ * already drops lo's outgoing copy of each packet there (it sees each twice), so the direction
+ * clause would leave nothing; lo gets none.
  */
 export function tcpdumpArgs(opts: Pick<CaptureOptions, 'interface' | 'ports' | 'immediate'>, local: readonly string[] = [], ifindex?: number): string[] {
   if (!IFACE.test(opts.interface)) {
