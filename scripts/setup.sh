@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 RUNTIME_PKGS=(iptables ipset nftables conntrack iproute2 tcpdump ca-certificates)
-TEST_PKGS=(sip-tester sipvicious sipsak tshark fail2ban python3 procps kamailio)
+TEST_PKGS=(sip-tester sipvicious sipsak tshark fail2ban python3 procps kamailio wabt)
 
 want=("${RUNTIME_PKGS[@]}")
 [[ "${1:-}" == "--test" ]] && want+=("${TEST_PKGS[@]}")
