@@ -1,25 +1,11 @@
-// The one way sipwarden runs a program: execFile with an argument vector (never a shell), stdin
-// written and closed, output captured. Binaries are looked up on PATH once.
-import { execFile } from 'node:child_process';
+// Running the firewall programs: finding them on PATH (plus the sbin directories), the install
+// hint when one is missing, and a run that fails loudly. The runner itself is core/exec.ts.
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { AppError } from '../core/errors.ts';
-import type { Exec, ExecResult } from '../core/types.ts';
+import type { Exec } from '../core/types.ts';
 
 const SBIN_PATH = ['/usr/local/sbin', '/usr/sbin', '/sbin'];
-
-export const realExec: Exec = (file, args, stdin) =>
-  new Promise<ExecResult>((resolve) => {
-    const child = execFile(file, args, { maxBuffer: 512 * 1024 * 1024, encoding: 'utf8' }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 127) : 0;
-      resolve({ code, stdout: String(stdout ?? ''), stderr: String(stderr ?? '') || (err && code === 127 ? err.message : '') });
-    });
-    // A program that exits without reading its input (a crash, a wrong binary) closes the pipe:
-    // its exit status says what happened, so the EPIPE on our side is not an error of its own.
-    child.stdin?.on('error', () => {});
-    if (stdin !== undefined) child.stdin?.end(stdin);
-    else child.stdin?.end();
-  });
 
 /** Where a program is, searching PATH plus the sbin directories (cron and sudo often lack them). */
 export function findTool(name: string): string | null {

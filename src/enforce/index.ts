@@ -11,7 +11,8 @@ export { kernelTimeout, MAX_KERNEL_TIMEOUT } from './backend.ts';
 export type { BackendDeps } from './ipset-iptables/backend.ts';
 export { compilePolicy, friendNames, INJECTION_STRINGS, type Policy, type UserAgentEntry } from './policy.ts';
 export { BUILTIN_RANGES } from './ranges.ts';
-export { realExec, findTool, requireTool } from './exec.ts';
+export { realExec } from '../core/exec.ts';
+export { findTool, requireTool } from './exec.ts';
 export { MemoryKeyValue, type KeyValue } from './kernel-state.ts';
 export { reconcile, type ReconcileResult } from './reconciler.ts';
 
