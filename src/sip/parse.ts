@@ -157,7 +157,7 @@ function isSip20(buf: Buffer, at: number): boolean {
 }
 
 /** Header scan failures, as the scan returns them: -(index + 1). */
-const HEADER_ERRORS: SipParseErrorReason[] = ['bad-header-line', 'bad-header-name', 'bad-fold', 'too-many-headers'];
+export const HEADER_ERRORS: readonly SipParseErrorReason[] = ['bad-header-line', 'bad-header-name', 'bad-fold', 'too-many-headers'];
 
 /**
  * The header scan (header-scan.wat): where each header's name and value lie, the blank line and

@@ -145,8 +145,9 @@ export function captureSource(opts: CaptureOptions): EventSource & { stats: Capt
     }
     return index;
   };
-  /** What the running filter is built from: the host's addresses and the interface's index. */
-  const filterKey = async (): Promise<string> => `${addressKey(localAddresses())} ${(await indexNow()) ?? ''}`;
+  /** What a filter is built from, as one comparable text: the host's addresses and the interface's index. */
+  const keyOf = (local: readonly string[], index: number | undefined): string => `${addressKey(local)} ${index ?? ''}`;
+  const filterKey = async (): Promise<string> => keyOf(localAddresses(), await indexNow());
   const command = opts.command ?? 'tcpdump';
   const id = `capture:${opts.interface}`;
   const log = opts.log ?? silentLogger;
@@ -176,7 +177,7 @@ export function captureSource(opts: CaptureOptions): EventSource & { stats: Capt
     // interface's index: an interface made anew (a VPN's tun, a PPP link) gets a new one.
     const local = localAddresses();
     const index = await indexNow();
-    const key = `${addressKey(local)} ${index ?? ''}`;
+    const key = keyOf(local, index);
     const changed = new AbortController();
     let gone = false;
     let checking = false;
